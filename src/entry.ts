@@ -1,0 +1,155 @@
+import { SecretCacheError } from './errors.js';
+import { deepFreeze, parseSecretJson, validateSecretJson } from './json.js';
+import type { StandardSchemaV1 } from './schema.js';
+import type { SecretVersion } from './source.js';
+
+/**
+ * What `getSecretValue` resolves to: one version of a secret and its metadata. Frozen. `util.inspect` (and so
+ * `console.log`) shows it with the value redacted; `secretBinary` is a copy of its own for every read.
+ */
+export interface SecretRecord {
+  readonly name: string;
+  readonly arn: string;
+  readonly versionId: string;
+  readonly versionStages: readonly string[];
+  readonly createdDate: Date | undefined;
+  readonly secretString?: string;
+  readonly secretBinary?: Uint8Array;
+  /** Whether this value is past its TTL, served because AWS failed (see `staleIfErrorMs`). */
+  readonly stale: boolean;
+}
+
+const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
+
+function redactedInspect(this: SecretRecord): string {
+  const value = this.secretString === undefined ? `<${this.secretBinary?.length ?? 0} bytes>` : '<redacted>';
+  return `SecretRecord { name: ${JSON.stringify(this.name)}, versionId: ${JSON.stringify(this.versionId)}, versionStages: ${JSON.stringify(this.versionStages)}, value: ${value}${this.stale ? ', stale: true' : ''} }`;
+}
+
+function makeRecord(
+  version: SecretVersion,
+  stale: boolean,
+  secretBinary: Uint8Array | undefined,
+): SecretRecord {
+  const record = {
+    name: version.name,
+    arn: version.arn,
+    versionId: version.versionId,
+    versionStages: Object.freeze([...version.versionStages]),
+    createdDate: version.createdDate,
+    ...(version.secretString === undefined ? {} : { secretString: version.secretString }),
+    ...(secretBinary === undefined ? {} : { secretBinary }),
+    stale,
+  };
+  Object.defineProperty(record, inspectSymbol, { value: redactedInspect });
+  return Object.freeze(record);
+}
+
+function settled<T>(promise: Promise<T>): Promise<T> {
+  // Outcomes are stored and handed to many readers; a stored rejection must never count as unhandled.
+  promise.catch(() => {});
+  return promise;
+}
+
+/**
+ * One cached version of a secret, with every derived form the accessors hand out made at most once: the
+ * string as a resolved promise, the parsed JSON, each schema's output, the record.
+ */
+export class CachedVersion {
+  /** Clock time after which a read no longer takes the hot path (refresh-ahead or expiry). */
+  refreshAt: number;
+  /** Clock time after which the value is stale. `Infinity` for a version pinned by id. */
+  expiresAt: number;
+  /** The string value as an already-resolved promise, so a warm read returns it without allocating. */
+  readonly string: Promise<string> | undefined;
+  /** Parsed, frozen JSON (or its failure), made on the first JSON read. */
+  json: Promise<unknown> | undefined;
+  /** The schema last used with this version, and its outcome: the one-slot fast path of `getSecretJson`. */
+  schema: StandardSchemaV1 | undefined;
+  schemaResult: Promise<unknown> | undefined;
+  #otherSchemas: Map<StandardSchemaV1, Promise<unknown>> | undefined;
+  /** The shared record of a string secret, made on the first `getSecretValue`. */
+  record: Promise<SecretRecord> | undefined;
+  readonly #version: SecretVersion;
+
+  constructor(
+    readonly key: string,
+    readonly secretId: string,
+    version: SecretVersion,
+    readonly fetchedAt: number,
+    expiresAt: number,
+    refreshAt: number,
+  ) {
+    this.#version = version;
+    this.expiresAt = expiresAt;
+    this.refreshAt = refreshAt;
+    this.string = version.secretString === undefined ? undefined : Promise.resolve(version.secretString);
+  }
+
+  get versionId(): string {
+    return this.#version.versionId;
+  }
+
+  /** The string value, or a `WRONG_TYPE` rejection for a binary secret. */
+  readString(): Promise<string> {
+    return this.string ?? Promise.reject(this.#wrongType('binary', 'getSecretBinary'));
+  }
+
+  /** A fresh copy of the bytes (callers may zero theirs), or a `WRONG_TYPE` rejection for a string secret. */
+  readBinary(): Promise<Uint8Array> {
+    const bytes = this.#version.secretBinary;
+    if (bytes === undefined) return Promise.reject(this.#wrongType('string', 'getSecretString'));
+    return Promise.resolve(bytes.slice());
+  }
+
+  /** The parsed, deep-frozen JSON: parsed on first use, the same object ever after. */
+  readJson(): Promise<unknown> {
+    if (this.json === undefined) {
+      const text = this.#version.secretString;
+      try {
+        if (text === undefined) throw this.#wrongType('binary', 'getSecretBinary');
+        this.json = Promise.resolve(deepFreeze(parseSecretJson(this.secretId, text)));
+      } catch (error) {
+        this.json = settled(Promise.reject(error));
+      }
+    }
+    return this.json;
+  }
+
+  /** The schema's output for this version, validated once per schema. */
+  readValidated(schema: StandardSchemaV1): Promise<unknown> {
+    if (this.schema === schema && this.schemaResult !== undefined) return this.schemaResult;
+    let result = this.#otherSchemas?.get(schema);
+    if (result === undefined) {
+      result = settled(this.readJson().then((value) => validateSecretJson(this.secretId, schema, value)));
+      if (this.schema !== undefined && this.schemaResult !== undefined) {
+        this.#otherSchemas ??= new Map();
+        this.#otherSchemas.set(this.schema, this.schemaResult);
+      }
+    }
+    this.schema = schema;
+    this.schemaResult = result;
+    return result;
+  }
+
+  /** The record `getSecretValue` returns; shared for string secrets, a copy of its own for binary ones. */
+  readRecord(stale: boolean): Promise<SecretRecord> {
+    const binary = this.#version.secretBinary;
+    if (stale || binary !== undefined)
+      return Promise.resolve(makeRecord(this.#version, stale, binary?.slice()));
+    this.record ??= Promise.resolve(makeRecord(this.#version, false, undefined));
+    return this.record;
+  }
+
+  #wrongType(actual: 'string' | 'binary', useInstead: string): SecretCacheError {
+    return new SecretCacheError(
+      'WRONG_TYPE',
+      this.secretId,
+      `Secret "${this.secretId}" holds a ${actual} value; read it with ${useInstead}.`,
+    );
+  }
+
+  [inspectSymbol](): string {
+    return `CachedVersion { key: ${JSON.stringify(this.key)}, versionId: ${JSON.stringify(this.versionId)}, value: <redacted> }`;
+  }
+}

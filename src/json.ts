@@ -1,0 +1,76 @@
+import { SecretCacheError } from './errors.js';
+import type { StandardSchemaV1 } from './schema.js';
+
+/**
+ * Parses a secret's string as JSON. `JSON.parse` quotes its input in its error message, so that error is
+ * dropped, not wrapped: only the position survives, as a number.
+ */
+export function parseSecretJson(secretId: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined;
+    const where = position === undefined ? '' : ` (near character ${position})`;
+    throw new SecretCacheError(
+      'INVALID_JSON',
+      secretId,
+      `Secret "${secretId}" is not valid JSON${where}; its value is not shown.`,
+    );
+  }
+}
+
+/** Freezes plain objects and arrays all the way down; other objects (a schema's Date, Map...) are left as made. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  return value;
+}
+
+function describePath(path: StandardSchemaV1.Issue['path']): string {
+  if (path === undefined || path.length === 0) return '(root)';
+  return path.map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.');
+}
+
+function mismatch(secretId: string, issues: ReadonlyArray<StandardSchemaV1.Issue>): SecretCacheError {
+  // Validators' own messages may quote the value they rejected (valibot does), so only paths are reported.
+  const paths = [...new Set(issues.map((issue) => describePath(issue.path)))];
+  const shown = paths.slice(0, 10).join(', ') + (paths.length > 10 ? ', ...' : '');
+  return new SecretCacheError(
+    'SCHEMA_MISMATCH',
+    secretId,
+    `Secret "${secretId}" does not match the schema at ${shown} (${issues.length} issue${issues.length === 1 ? '' : 's'}).`,
+  );
+}
+
+/** Validates `value` with a Standard Schema; resolves to the schema's output, deep-frozen. */
+export async function validateSecretJson<Output>(
+  secretId: string,
+  schema: StandardSchemaV1<unknown, Output>,
+  value: unknown,
+): Promise<Output> {
+  let result: StandardSchemaV1.Result<Output>;
+  try {
+    result = await schema['~standard'].validate(value);
+  } catch {
+    // A throwing validator's error may quote the value too.
+    throw new SecretCacheError(
+      'SCHEMA_MISMATCH',
+      secretId,
+      `Secret "${secretId}": the schema threw while validating; its value is not shown.`,
+    );
+  }
+  if (result.issues !== undefined) throw mismatch(secretId, result.issues);
+  return deepFreeze(result.value);
+}
+
+/** Whether `schema` looks like a Standard Schema v1 object. */
+export function isStandardSchema(schema: unknown): schema is StandardSchemaV1 {
+  return (
+    (typeof schema === 'object' || typeof schema === 'function') &&
+    schema !== null &&
+    typeof (schema as Partial<StandardSchemaV1>)['~standard']?.validate === 'function'
+  );
+}

@@ -1,0 +1,145 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretCacheError, type SecretCacheErrorCode } from './errors.js';
+
+/** What to fetch: a secret and, optionally, one version of it by stage or by id. */
+export interface SecretRequest {
+  readonly secretId: string;
+  readonly versionStage?: string | undefined;
+  readonly versionId?: string | undefined;
+}
+
+/** One version of a secret as a {@link SecretSource} returns it. Exactly one of the two values is set. */
+export interface SecretVersion {
+  readonly name: string;
+  readonly arn: string;
+  readonly versionId: string;
+  readonly versionStages: readonly string[];
+  readonly createdDate: Date | undefined;
+  readonly secretString?: string | undefined;
+  readonly secretBinary?: Uint8Array | undefined;
+}
+
+/**
+ * Where the cache gets secrets from. The AWS SDK lives behind this seam only, so tests and other transports
+ * plug in without touching the cache. Implementations throw a {@link SecretCacheError} (or anything, which the
+ * cache reports as `FETCH_FAILED`) and honour `signal`.
+ *
+ * @example
+ * ```ts
+ * import { SecretCache, type SecretSource } from 'secretcache';
+ *
+ * const source: SecretSource = {
+ *   async getSecretValue({ secretId }) {
+ *     return { name: secretId, arn: secretId, versionId: 'v1', versionStages: ['AWSCURRENT'],
+ *              createdDate: undefined, secretString: process.env[secretId] ?? '' };
+ *   },
+ * };
+ * const cache = new SecretCache({ source });
+ * ```
+ */
+export interface SecretSource {
+  getSecretValue(request: SecretRequest, signal?: AbortSignal): Promise<SecretVersion>;
+}
+
+/** The part of `SecretsManagerClient` the cache uses: anything that can `send` a command. */
+export interface SecretsManagerLike {
+  // biome-ignore lint/suspicious/noExplicitAny: the SDK's send is generic over every command; any fits all.
+  send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
+}
+
+const codeByAwsName: Readonly<Record<string, SecretCacheErrorCode>> = {
+  ResourceNotFoundException: 'NOT_FOUND',
+  AccessDeniedException: 'ACCESS_DENIED',
+  AccessDenied: 'ACCESS_DENIED',
+  UnrecognizedClientException: 'ACCESS_DENIED',
+  InvalidSignatureException: 'ACCESS_DENIED',
+  ExpiredTokenException: 'ACCESS_DENIED',
+  InvalidClientTokenId: 'ACCESS_DENIED',
+  DecryptionFailure: 'DECRYPTION_FAILED',
+  InvalidRequestException: 'INVALID_REQUEST',
+  InvalidParameterException: 'INVALID_REQUEST',
+  ValidationException: 'INVALID_REQUEST',
+  ThrottlingException: 'THROTTLED',
+  Throttling: 'THROTTLED',
+  TooManyRequestsException: 'THROTTLED',
+  RequestLimitExceeded: 'THROTTLED',
+};
+
+const describe: Readonly<Partial<Record<SecretCacheErrorCode, string>>> = {
+  NOT_FOUND: 'was not found (or has no such version)',
+  ACCESS_DENIED: 'may not be read with these credentials',
+  DECRYPTION_FAILED: 'could not be decrypted with its KMS key',
+  INVALID_REQUEST: 'could not be read: AWS rejected the request',
+  THROTTLED: 'could not be read: AWS throttled the request',
+};
+
+/**
+ * Turns whatever a fetch threw into a {@link SecretCacheError} for `secretId`. AWS errors are classified by
+ * their `name`; anything unknown (network, 5xx) is `FETCH_FAILED`. The original stays reachable as `cause`.
+ */
+export function toSecretCacheError(error: unknown, secretId: string): SecretCacheError {
+  if (error instanceof SecretCacheError) return error;
+  const name = typeof (error as { name?: unknown })?.name === 'string' ? (error as Error).name : 'Error';
+  const throttled = (error as { $retryable?: { throttling?: boolean } })?.$retryable?.throttling === true;
+  const code = codeByAwsName[name] ?? (throttled ? 'THROTTLED' : 'FETCH_FAILED');
+  const what = describe[code] ?? 'could not be fetched';
+  return new SecretCacheError(code, secretId, `Secret "${secretId}" ${what} (${name}).`, { cause: error });
+}
+
+/**
+ * A {@link SecretSource} over the AWS SDK v3's `SecretsManagerClient`. With no client it creates one (default
+ * region and credential chain) on the first fetch, so constructing a cache does no I/O.
+ *
+ * @example
+ * ```ts
+ * import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+ * import { AwsSecretSource, SecretCache } from 'secretcache';
+ *
+ * const source = new AwsSecretSource(new SecretsManagerClient({ region: 'eu-west-1' }));
+ * const cache = new SecretCache({ source });
+ * ```
+ */
+export class AwsSecretSource implements SecretSource {
+  #client: SecretsManagerLike | undefined;
+
+  constructor(client?: SecretsManagerLike) {
+    this.#client = client;
+  }
+
+  /** The client in use, created on first use when none was given. */
+  get client(): SecretsManagerLike {
+    this.#client ??= new SecretsManagerClient({});
+    return this.#client;
+  }
+
+  async getSecretValue(request: SecretRequest, signal?: AbortSignal): Promise<SecretVersion> {
+    const command = new GetSecretValueCommand({
+      SecretId: request.secretId,
+      ...(request.versionStage === undefined ? {} : { VersionStage: request.versionStage }),
+      ...(request.versionId === undefined ? {} : { VersionId: request.versionId }),
+    });
+    let output: Record<string, unknown>;
+    try {
+      output = await this.client.send(command, signal === undefined ? undefined : { abortSignal: signal });
+    } catch (error) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw toSecretCacheError(error, request.secretId);
+    }
+    return versionFromAws(output, request.secretId);
+  }
+}
+
+/** Maps a `GetSecretValue` (or `BatchGetSecretValue` entry) output to a {@link SecretVersion}. */
+export function versionFromAws(output: Record<string, unknown>, secretId: string): SecretVersion {
+  const secretString = output.SecretString;
+  const secretBinary = output.SecretBinary;
+  return {
+    name: typeof output.Name === 'string' ? output.Name : secretId,
+    arn: typeof output.ARN === 'string' ? output.ARN : '',
+    versionId: typeof output.VersionId === 'string' ? output.VersionId : '',
+    versionStages: Array.isArray(output.VersionStages) ? [...(output.VersionStages as string[])] : [],
+    createdDate: output.CreatedDate instanceof Date ? output.CreatedDate : undefined,
+    ...(typeof secretString === 'string' ? { secretString } : {}),
+    ...(secretBinary instanceof Uint8Array ? { secretBinary } : {}),
+  };
+}
