@@ -1,0 +1,230 @@
+/**
+ * Test/demo harness: runs a real `moto_server` (Python moto 5) on 127.0.0.1 with a free port and
+ * hands out real `SecretsManagerClient`s pointed at it. Network traffic only ever goes to 127.0.0.1.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import {
+  CreateSecretCommand,
+  type CreateSecretCommandOutput,
+  DeleteSecretCommand,
+  PutSecretValueCommand,
+  type PutSecretValueCommandOutput,
+  SecretsManagerClient,
+  type SecretsManagerClientConfig,
+} from '@aws-sdk/client-secrets-manager';
+
+const HOST = '127.0.0.1';
+const STARTUP_TIMEOUT_MS = 20_000;
+const STOP_GRACE_MS = 3_000;
+const STDERR_TAIL_BYTES = 4_096;
+
+export interface MotoServer {
+  /** `http://127.0.0.1:PORT` */
+  readonly endpoint: string;
+  readonly port: number;
+  readonly pid: number;
+  /** SIGTERM, then SIGKILL after a short grace period; resolves once the process has exited. Idempotent. */
+  stop(): Promise<void>;
+  /** A real SecretsManagerClient for this server (region us-east-1, dummy static credentials). */
+  client(overrides?: Partial<SecretsManagerClientConfig>): SecretsManagerClient;
+  /** Clears all moto state (POST /moto-api/reset). */
+  reset(): Promise<void>;
+}
+
+/** Finds a free TCP port on 127.0.0.1 by binding to port 0, reading the port and closing the socket. */
+export async function findFreePort(): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, HOST, () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') {
+        server.close();
+        reject(new Error(`unexpected server address: ${String(address)}`));
+        return;
+      }
+      const { port } = address;
+      server.close((err) => (err ? reject(err) : resolve(port)));
+    });
+  });
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Resolves once the process has exited (or could not be spawned at all, in which case no 'exit' follows). */
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (hasExited(child)) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.once('error', () => {
+      if (child.pid === undefined) resolve();
+    });
+  });
+}
+
+/** Starts `moto_server -H 127.0.0.1 -p PORT` and waits until it answers HTTP. */
+export async function startMotoServer(): Promise<MotoServer> {
+  const port = await findFreePort();
+  const endpoint = `http://${HOST}:${port}`;
+  const child = spawn('moto_server', ['-H', HOST, '-p', String(port)], {
+    detached: false,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+
+  // Keep only the tail of stderr, for error messages. Drain stdout so the pipe never fills.
+  let stderrTail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+  });
+  child.stdout?.resume();
+
+  let spawnError: Error | undefined;
+  child.once('error', (err) => {
+    spawnError = err;
+  });
+  const exited = waitForExit(child);
+
+  const pid = child.pid;
+
+  const stop = async (): Promise<void> => {
+    if (child.pid === undefined || hasExited(child)) {
+      await exited;
+      return;
+    }
+    try {
+      process.kill(child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    const killedInTime = await Promise.race([
+      exited.then(() => true),
+      delay(STOP_GRACE_MS).then(() => false),
+    ]);
+    if (!killedInTime && !hasExited(child)) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      await exited;
+    }
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  };
+
+  const describeFailure = (why: string): Error =>
+    new Error(
+      `moto_server on ${endpoint} ${why}` +
+        (stderrTail ? `\n--- moto_server stderr (tail) ---\n${stderrTail}` : ' (no stderr output)'),
+    );
+
+  // Poll until it answers HTTP, the process dies, or we time out.
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  let lastError: unknown;
+  for (;;) {
+    if (pid === undefined || spawnError) {
+      await stop();
+      const reason = spawnError?.message ?? `exit code ${child.exitCode}`;
+      throw describeFailure(`could not be spawned (is moto_server on PATH?): ${reason}`);
+    }
+    if (hasExited(child)) {
+      await stop();
+      throw describeFailure(`exited before answering (code ${child.exitCode}, signal ${child.signalCode})`);
+    }
+    try {
+      const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      if (res.status < 500) break;
+      lastError = new Error(`HTTP ${res.status}`);
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      await stop();
+      const reason = lastError instanceof Error ? lastError.message : String(lastError);
+      throw describeFailure(`did not answer HTTP within ${STARTUP_TIMEOUT_MS} ms (last error: ${reason})`);
+    }
+    await delay(100);
+  }
+
+  return {
+    endpoint,
+    port,
+    pid,
+    stop,
+    client(overrides: Partial<SecretsManagerClientConfig> = {}): SecretsManagerClient {
+      return new SecretsManagerClient({
+        endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+        ...overrides,
+      });
+    },
+    async reset(): Promise<void> {
+      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
+    },
+  };
+}
+
+/** Minimal client surface the seeding helpers need (a SecretsManagerClient satisfies it). */
+type SendClient = Pick<SecretsManagerClient, 'send'>;
+
+/** Creates a secret with a string value. */
+export async function createStringSecret(
+  client: SendClient,
+  name: string,
+  value: string,
+): Promise<CreateSecretCommandOutput> {
+  return client.send(new CreateSecretCommand({ Name: name, SecretString: value }));
+}
+
+/** Creates a secret with a binary value. */
+export async function createBinarySecret(
+  client: SendClient,
+  name: string,
+  value: Uint8Array,
+): Promise<CreateSecretCommandOutput> {
+  return client.send(new CreateSecretCommand({ Name: name, SecretBinary: value }));
+}
+
+/** Creates a secret whose string value is `JSON.stringify(value)`. */
+export async function createJsonSecret(
+  client: SendClient,
+  name: string,
+  value: unknown,
+): Promise<CreateSecretCommandOutput> {
+  return createStringSecret(client, name, JSON.stringify(value));
+}
+
+/**
+ * Puts a new value (string or binary). By default the new version becomes AWSCURRENT and the previous
+ * AWSCURRENT becomes AWSPREVIOUS.
+ */
+export async function putSecretValue(
+  client: SendClient,
+  secretId: string,
+  value: string | Uint8Array,
+  versionStages?: string[],
+): Promise<PutSecretValueCommandOutput> {
+  return client.send(
+    new PutSecretValueCommand({
+      SecretId: secretId,
+      ...(typeof value === 'string' ? { SecretString: value } : { SecretBinary: value }),
+      ...(versionStages ? { VersionStages: versionStages } : {}),
+    }),
+  );
+}
+
+/** Deletes a secret immediately (no recovery window). */
+export async function deleteSecret(client: SendClient, secretId: string): Promise<void> {
+  await client.send(new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }));
+}
