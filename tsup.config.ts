@@ -1,13 +1,18 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
+const common = {
   entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
   dts: true,
-  clean: true,
   sourcemap: true,
   target: 'node20',
   platform: 'node',
   splitting: false,
   treeshake: true,
-});
+} as const;
+
+export default defineConfig([
+  { ...common, format: 'esm', clean: true },
+  // p-retry (and its one dependency) ship as ESM only. Node 20 before 20.19 cannot require() ESM, so the
+  // CommonJS build carries its own copy of them; the ESM build imports the installed package.
+  { ...common, format: 'cjs', noExternal: ['p-retry', 'is-network-error'] },
+]);

@@ -1,7 +1,10 @@
 import { LRUCache } from 'lru-cache';
+import { backoffDelayMs, lifetimeMs } from './backoff.js';
 import { type Clock, TurnClock } from './clock.js';
 import { CachedVersion, type SecretRecord } from './entry.js';
-import { invalidArgument } from './errors.js';
+import { invalidArgument, SecretCacheError } from './errors.js';
+import { EventEmitter, type FetchReason } from './events.js';
+import { Fetcher, isTransient } from './fetcher.js';
 import {
   type JsonReadOptions,
   type ReadOptions,
@@ -12,21 +15,37 @@ import {
   type Selector,
   schemaProblem,
 } from './options.js';
+import { type SecretAs, type WithSecretOptions, type WithSecretValue, withSecret } from './rotation.js';
 import type { StandardSchemaV1 } from './schema.js';
-import { AwsSecretSource, type SecretSource, toSecretCacheError } from './source.js';
+import { AwsSecretSource, type SecretVersion } from './source.js';
 
-/** Counters since the cache was made (or since {@link SecretCache.invalidate} with no id, for `size`). */
+/** Counters since the cache was made. Holds no secret id and no value. */
 export interface SecretCacheStats {
-  /** Reads served from memory without waiting. */
+  /** Reads served from memory without waiting (stale reads included). */
   readonly hits: number;
   /** Reads that found nothing fresh and waited for a fetch (their own or one already in flight). */
   readonly misses: number;
-  /** Fetches started (calls to the source; the SDK's own retries are not counted). */
+  /** Fetches started (the SDK's and `retry`'s attempts inside one fetch are not counted apart). */
   readonly fetches: number;
   /** Fetches that failed. */
   readonly errors: number;
   /** Secret versions held now. */
   readonly size: number;
+  /** Reads answered with a value past its TTL because AWS was failing. */
+  readonly staleServed: number;
+  /** Background refreshes started by reads within `refreshAheadMs` of expiry. */
+  readonly refreshAhead: number;
+  /** Reads and refreshes that did not call AWS because the key was in its backoff window. */
+  readonly backoffSkips: number;
+  /** Fetches in flight now. */
+  readonly inflight: number;
+}
+
+/** The backoff state of a key whose last fetch failed. */
+interface Failure {
+  readonly failures: number;
+  readonly retryAt: number;
+  readonly error: SecretCacheError;
 }
 
 /** Cache keys of the non-default selectors of one secret, kept so a warm pinned read builds no string. */
@@ -35,23 +54,25 @@ interface PinnedKeys {
   readonly byVersionId: Map<string, string>;
 }
 
-type Accessor<T> = (entry: CachedVersion, options: ReadOptions | undefined) => Promise<T>;
+type Accessor<T> = (entry: CachedVersion, options: ReadOptions | undefined, stale: boolean) => Promise<T>;
 
 const readString: Accessor<string> = (entry) => entry.readString();
 const readBinary: Accessor<Uint8Array> = (entry) => entry.readBinary();
-const readRecord: Accessor<SecretRecord> = (entry) => entry.readRecord(false);
+const readRecord: Accessor<SecretRecord> = (entry, _, stale) => entry.readRecord(stale);
 const readJson: Accessor<unknown> = (entry, options) => {
   const schema = (options as JsonReadOptions<StandardSchemaV1> | undefined)?.schema;
   return schema === undefined ? entry.readJson() : entry.readValidated(schema);
 };
 
+const noop = (): void => {};
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 /**
  * A TTL + LRU cache in front of Secrets Manager's `GetSecretValue`. Concurrent reads of one secret share one
  * fetch; each (secret, stage or version id) is cached on its own; JSON is parsed and schema-checked once per
  * fetched version. A warm read is one map lookup and at most one clock read per event-loop turn, and returns an
- * already-resolved promise.
+ * already-resolved promise. Values are refreshed ahead of expiry in the background, served stale (within a
+ * bound) while AWS fails, and failed keys back off with jitter.
  *
  * @example
  * ```ts
@@ -64,16 +85,21 @@ const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
  */
 export class SecretCache {
   readonly #options: ResolvedOptions;
-  readonly #source: SecretSource;
+  readonly #fetcher: Fetcher;
   readonly #clock: Clock;
   readonly #defaultStage: string;
+  readonly #events: EventEmitter;
   readonly #entries: LRUCache<string, CachedVersion>;
+  readonly #failures: LRUCache<string, Failure>;
   readonly #pinnedKeys = new Map<string, PinnedKeys>();
   readonly #inflight = new Map<string, Promise<CachedVersion>>();
   #hits = 0;
   #misses = 0;
   #fetches = 0;
   #errors = 0;
+  #staleServed = 0;
+  #refreshAhead = 0;
+  #backoffSkips = 0;
 
   /**
    * @param options - see {@link SecretCacheOptions}; a malformed option throws a `TypeError` naming it.
@@ -81,21 +107,29 @@ export class SecretCache {
   constructor(options?: SecretCacheOptions) {
     this.#options = resolveOptions(options);
     this.#defaultStage = this.#options.versionStage;
-    this.#source = options?.source ?? new AwsSecretSource(options?.client);
+    const source = options?.source ?? new AwsSecretSource(options?.client);
+    this.#fetcher = new Fetcher(source, this.#options.retry, this.#options.fetchTimeoutMs);
     this.#clock = options?.clock ?? new TurnClock();
+    this.#events = new EventEmitter(options?.hooks);
     this.#entries = new LRUCache<string, CachedVersion>({
       max: this.#options.maxEntries,
       dispose: (entry, key, reason) => {
-        if (reason !== 'set') this.#forgetPinnedKey(entry.secretId, key);
+        if (reason === 'set') return;
+        this.#forgetPinnedKey(entry.secretId, key);
+        if ((reason === 'evict' || reason === 'delete') && this.#events.wantsEvict()) {
+          const { secretId, versionStage, versionId } = entry;
+          this.#events.evict({ secretId, versionStage, versionId, reason });
+        }
       },
     });
+    this.#failures = new LRUCache<string, Failure>({ max: this.#options.maxEntries });
   }
 
   /**
    * Reads a secret's string value.
    *
    * @param secretId - the secret's name or ARN
-   * @param options - the stage or version id to read; the cache's `versionStage` by default
+   * @param options - the stage or version id to read (the cache's `versionStage` by default), and a `signal`
    * @returns the value; rejects with `WRONG_TYPE` for a binary secret, or the fetch's error
    * @example
    * ```ts
@@ -174,14 +208,15 @@ export class SecretCache {
   }
 
   /**
-   * Reads a secret's version record: name, ARN, version id, stages, creation date and the value.
+   * Reads a secret's version record: name, ARN, version id, stages, creation date, the value, and whether it
+   * was served stale.
    *
    * @example
    * ```ts
    * import { SecretCache } from 'secretcache';
    *
    * const record = await new SecretCache().getSecretValue('prod/orders/db', { versionStage: 'AWSPREVIOUS' });
-   * console.log(record.versionId, record.versionStages); // console.log(record) redacts the value
+   * console.log(record.versionId, record.versionStages, record.stale); // console.log(record) redacts the value
    * ```
    */
   getSecretValue(secretId: string, options?: ReadOptions): Promise<SecretRecord> {
@@ -194,7 +229,8 @@ export class SecretCache {
   }
 
   /**
-   * Fetches a secret now, whatever its age, and caches the result; shares a fetch already in flight.
+   * Fetches a secret now, whatever its age and any backoff, and caches the result; shares a fetch already in
+   * flight.
    *
    * @returns resolves once the new value is cached; rejects with the fetch's error
    * @example
@@ -208,13 +244,43 @@ export class SecretCache {
    */
   refreshNow(secretId: string, options?: ReadOptions): Promise<void> {
     const selector = resolveSelector(secretId, options, this.#defaultStage);
-    if (!('key' in selector)) return Promise.reject(selector);
-    return this.#fetch(selector).then(() => undefined);
+    if (selector instanceof SecretCacheError) return Promise.reject(selector);
+    const done = this.#fetch(selector, 'refresh-now').then(noop);
+    return options?.signal === undefined ? done : this.#abortable(done, options.signal, selector.secretId);
   }
 
   /**
-   * Drops a secret (every cached version and stage of it) or, with no id, everything. Fetches in flight
-   * still answer the reads already waiting on them, but their results are not cached.
+   * Calls `fn` with a secret's value; when `fn` throws and `shouldRefresh(error)` says the credential was
+   * rejected (the secret was rotated under you), refreshes that secret (one fetch, shared with every other
+   * caller that saw the same rejection) and calls `fn` once more with the new value. A version fetched less
+   * than a second ago is not fetched again, so a credential that keeps failing cannot become an API storm.
+   *
+   * @param options - `as` (`'string'`, the default, `'binary'` or `'json'`), `shouldRefresh`, and the read's
+   *   options (`versionStage`, `versionId`, `schema` for JSON, `signal`)
+   * @returns what `fn` returns; rejects with `fn`'s error when it fails again or `shouldRefresh` says no
+   * @example
+   * ```ts
+   * import { SecretCache } from 'secretcache';
+   *
+   * const cache = new SecretCache();
+   * const rows = await cache.withSecret(
+   *   'prod/orders/db',
+   *   (db) => query(db, 'select 1'),
+   *   { as: 'json', shouldRefresh: (error) => (error as { code?: string }).code === '28P01' }, // bad password
+   * );
+   * ```
+   */
+  withSecret<R, As extends SecretAs = 'string', Schema extends StandardSchemaV1 | undefined = undefined>(
+    secretId: string,
+    fn: (value: WithSecretValue<As, Schema>) => R | Promise<R>,
+    options: WithSecretOptions<As, Schema>,
+  ): Promise<Awaited<R>> {
+    return withSecret(this, this.#rotationHooks, secretId, fn, options);
+  }
+
+  /**
+   * Drops a secret (every cached version and stage of it, and its backoff) or, with no id, everything. Fetches
+   * in flight still answer the reads already waiting on them, but their results are not cached.
    *
    * @example
    * ```ts
@@ -228,14 +294,15 @@ export class SecretCache {
   invalidate(secretId?: string): void {
     if (secretId === undefined) {
       this.#inflight.clear();
+      this.#failures.clear();
       this.#entries.clear();
       this.#pinnedKeys.clear();
       return;
     }
     const prefix = `${secretId}\0`;
-    for (const key of [...this.#inflight.keys()]) {
-      if (key === secretId || key.startsWith(prefix)) this.#inflight.delete(key);
-    }
+    const belongs = (key: string): boolean => key === secretId || key.startsWith(prefix);
+    for (const key of [...this.#inflight.keys()]) if (belongs(key)) this.#inflight.delete(key);
+    for (const key of [...this.#failures.keys()]) if (belongs(key)) this.#failures.delete(key);
     this.#entries.delete(secretId);
     const pinned = this.#pinnedKeys.get(secretId);
     if (pinned !== undefined) {
@@ -253,7 +320,7 @@ export class SecretCache {
    * import { SecretCache } from 'secretcache';
    *
    * const cache = new SecretCache();
-   * const { hits, misses, fetches } = cache.stats();
+   * const { hits, misses, fetches, staleServed } = cache.stats();
    * ```
    */
   stats(): SecretCacheStats {
@@ -263,6 +330,10 @@ export class SecretCache {
       fetches: this.#fetches,
       errors: this.#errors,
       size: this.#entries.size,
+      staleServed: this.#staleServed,
+      refreshAhead: this.#refreshAhead,
+      backoffSkips: this.#backoffSkips,
+      inflight: this.#inflight.size,
     };
   }
 
@@ -271,9 +342,27 @@ export class SecretCache {
     return `SecretCache { ttlMs: ${ttlMs}, maxEntries: ${maxEntries}, versionStage: ${JSON.stringify(versionStage)}, stats: ${JSON.stringify(this.stats())} }`;
   }
 
+  /** What `withSecret` needs of the cache's insides: the version a read saw, and a forced refresh. */
+  readonly #rotationHooks = {
+    currentVersion: (secretId: string, options: ReadOptions): CachedVersion | undefined => {
+      const selector = resolveSelector(secretId, options, this.#defaultStage);
+      return selector instanceof SecretCacheError ? undefined : this.#entries.peek(selector.key);
+    },
+    refresh: (secretId: string, options: ReadOptions, seen: CachedVersion | undefined): Promise<void> => {
+      const selector = resolveSelector(secretId, options, this.#defaultStage);
+      if (selector instanceof SecretCacheError) return Promise.reject(selector);
+      const current = this.#entries.peek(selector.key);
+      // Someone already replaced the version `fn` failed with, or it is brand new: read again, fetch nothing.
+      if (current !== seen || (current !== undefined && this.#clock.now() - current.fetchedAt < 1_000)) {
+        return Promise.resolve();
+      }
+      return this.#fetch(selector, 'refresh-now').then(noop);
+    },
+  };
+
   /** The entry of a warm read with options, found without building a key; `undefined` sends it the slow way. */
   #warmPinned(secretId: string, options: ReadOptions): CachedVersion | undefined {
-    if (typeof options !== 'object' || options === null) return undefined;
+    if (typeof options !== 'object' || options === null || options.signal?.aborted === true) return undefined;
     const { versionStage, versionId } = options;
     if (versionId === undefined) {
       if (versionStage === undefined || versionStage === this.#defaultStage)
@@ -286,24 +375,99 @@ export class SecretCache {
     return key === undefined ? undefined : this.#entries.get(key);
   }
 
-  /** The slow path of every read: validates, then serves fresh, joins a fetch in flight, or starts one. */
+  /**
+   * The slow path of every read. In order: fresh (maybe starting a refresh-ahead), backing off (stale value or
+   * the last error, without calling AWS), known failing (stale value, retry in the background), or fetch and
+   * wait (falling back to the stale value if that fetch fails transiently).
+   */
   #read<T>(secretId: string, options: ReadOptions | undefined, accessor: Accessor<T>): Promise<T> {
     const selector = resolveSelector(secretId, options, this.#defaultStage);
-    if (!('key' in selector)) return Promise.reject(selector);
+    if (selector instanceof SecretCacheError) return Promise.reject(selector);
     const problem =
       accessor === readJson ? schemaProblem((options as JsonReadOptions | undefined)?.schema) : undefined;
     if (problem !== undefined) return Promise.reject(invalidArgument(secretId, problem));
+    const signal = options?.signal;
+    if (signal?.aborted === true) return Promise.reject(aborted(selector.secretId, signal));
+
+    const now = this.#clock.now();
     const entry = this.#entries.get(selector.key);
-    if (entry !== undefined && this.#clock.now() < entry.expiresAt) {
+    if (entry !== undefined && now < entry.expiresAt) {
       this.#hits++;
-      return accessor(entry, options);
+      if (now >= entry.refreshAt) this.#refreshInBackground(selector, 'refresh-ahead', now);
+      return accessor(entry, options, false);
     }
+    const failure = this.#failures.get(selector.key);
+    if (failure !== undefined && now < failure.retryAt) {
+      if (entry !== undefined && this.#canServeStale(entry, failure.error, now)) {
+        this.#backoffSkips++;
+        return this.#serveStale(entry, failure.error, now, options, accessor);
+      }
+      this.#backoffSkips++;
+      return Promise.reject(failure.error);
+    }
+    if (entry !== undefined && failure !== undefined && this.#canServeStale(entry, failure.error, now)) {
+      this.#refreshInBackground(selector, 'stale-retry', now);
+      return this.#serveStale(entry, failure.error, now, options, accessor);
+    }
+
     this.#misses++;
-    return this.#fetch(selector).then((fetched) => accessor(fetched, options));
+    const result = this.#fetch(selector, 'miss').then(
+      (fetched) => accessor(fetched, options, false),
+      (error: SecretCacheError) => {
+        const later = this.#clock.now();
+        if (entry !== undefined && this.#canServeStale(entry, error, later)) {
+          return this.#serveStale(entry, error, later, options, accessor);
+        }
+        throw error;
+      },
+    );
+    return signal === undefined ? result : this.#abortable(result, signal, selector.secretId);
+  }
+
+  #canServeStale(entry: CachedVersion, error: SecretCacheError, now: number): boolean {
+    return (
+      now < entry.expiresAt + this.#options.staleIfErrorMs &&
+      (this.#options.staleOnAnyError || isTransient(error))
+    );
+  }
+
+  #serveStale<T>(
+    entry: CachedVersion,
+    error: SecretCacheError,
+    now: number,
+    options: ReadOptions | undefined,
+    accessor: Accessor<T>,
+  ): Promise<T> {
+    this.#hits++;
+    this.#staleServed++;
+    if (this.#events.wantsStale()) {
+      const { secretId, versionStage, versionId } = entry;
+      this.#events.stale({
+        secretId,
+        versionStage,
+        versionId,
+        staleForMs: now - entry.expiresAt,
+        code: error.code,
+      });
+    }
+    return accessor(entry, options, true);
+  }
+
+  /** Starts a fetch no reader waits for, unless one is in flight or the key is backing off. */
+  #refreshInBackground(selector: Selector, reason: FetchReason, now: number): void {
+    if (this.#inflight.has(selector.key)) return;
+    const failure = this.#failures.get(selector.key);
+    if (failure !== undefined && now < failure.retryAt) {
+      this.#backoffSkips++;
+      return;
+    }
+    if (reason === 'refresh-ahead') this.#refreshAhead++;
+    // The outcome is recorded by #fetch (the entry, or the failure and its backoff); nobody else awaits it.
+    this.#fetch(selector, reason).catch(noop);
   }
 
   /** Starts a fetch for `selector`, or joins the one in flight: concurrent misses share one source call. */
-  #fetch(selector: Selector): Promise<CachedVersion> {
+  #fetch(selector: Selector, reason: FetchReason): Promise<CachedVersion> {
     const pending = this.#inflight.get(selector.key);
     if (pending !== undefined) return pending;
     this.#fetches++;
@@ -313,39 +477,82 @@ export class SecretCache {
       versionStage: selector.versionStage,
       versionId: selector.versionId,
     };
-    let fetched: Promise<Awaited<ReturnType<SecretSource['getSecretValue']>>>;
-    try {
-      fetched = Promise.resolve(this.#source.getSecretValue(request));
-    } catch (error) {
-      fetched = Promise.reject(error);
-    }
-    const fetch: Promise<CachedVersion> = fetched.then(
+    const fetch: Promise<CachedVersion> = this.#fetcher.fetch(request).then(
       (version) => {
-        // Age counts from the request, not the answer: the value may have changed while it travelled.
-        const expiresAt =
-          selector.versionId === undefined ? startedAt + this.#options.ttlMs : Number.POSITIVE_INFINITY;
-        const entry = new CachedVersion(
-          selector.key,
-          selector.secretId,
-          version,
-          startedAt,
-          expiresAt,
-          expiresAt,
-        );
+        const entry = this.#makeEntry(selector, version, startedAt);
         if (this.#inflight.get(selector.key) === fetch) {
           this.#inflight.delete(selector.key);
+          this.#failures.delete(selector.key);
           this.#store(selector, entry);
+        }
+        if (this.#events.wantsFetch()) {
+          const durationMs = this.#clock.now() - startedAt;
+          this.#events.fetch({ ...request, durationMs, reason });
         }
         return entry;
       },
-      (error: unknown) => {
-        if (this.#inflight.get(selector.key) === fetch) this.#inflight.delete(selector.key);
+      (error: SecretCacheError) => {
         this.#errors++;
-        throw toSecretCacheError(error, selector.secretId);
+        const failedAt = this.#clock.now();
+        let retryInMs = 0;
+        if (this.#inflight.get(selector.key) === fetch) {
+          this.#inflight.delete(selector.key);
+          const failures = (this.#failures.peek(selector.key)?.failures ?? 0) + 1;
+          retryInMs = backoffDelayMs(this.#options.backoff, failures, Math.random());
+          this.#failures.set(selector.key, { failures, retryAt: failedAt + retryInMs, error });
+        }
+        if (this.#events.wantsError()) {
+          this.#events.error({
+            ...request,
+            durationMs: failedAt - startedAt,
+            reason,
+            code: error.code,
+            error,
+            retryInMs,
+          });
+        }
+        throw error;
       },
     );
     this.#inflight.set(selector.key, fetch);
     return fetch;
+  }
+
+  #makeEntry(selector: Selector, version: SecretVersion, startedAt: number): CachedVersion {
+    if (selector.versionId !== undefined) {
+      const forever = Number.POSITIVE_INFINITY;
+      return new CachedVersion(selector, version, startedAt, forever, forever);
+    }
+    const { ttlMs, ttlJitter, refreshAheadMs } = this.#options;
+    const isRefresh = this.#entries.has(selector.key);
+    // Age counts from the request, not the answer: the value may have changed while it travelled.
+    const lifetime = ttlJitter === 0 ? ttlMs : lifetimeMs(ttlMs, ttlJitter, isRefresh, Math.random());
+    const expiresAt = startedAt + lifetime;
+    return new CachedVersion(
+      selector,
+      version,
+      startedAt,
+      expiresAt,
+      expiresAt - Math.min(refreshAheadMs, lifetime / 2),
+    );
+  }
+
+  /** Rejects with `ABORTED` when `signal` fires first; the shared fetch goes on for everyone else. */
+  #abortable<T>(promise: Promise<T>, signal: AbortSignal, secretId: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => reject(aborted(secretId, signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      promise.then(
+        (value) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   #store(selector: Selector, entry: CachedVersion): void {
@@ -369,4 +576,15 @@ export class SecretCache {
     (kind === 's' ? pinned.byStage : pinned.byVersionId).delete(key.slice(secretId.length + 3));
     if (pinned.byStage.size === 0 && pinned.byVersionId.size === 0) this.#pinnedKeys.delete(secretId);
   }
+}
+
+function aborted(secretId: string, signal: AbortSignal): SecretCacheError {
+  return new SecretCacheError(
+    'ABORTED',
+    secretId,
+    `Reading secret "${secretId}" was aborted by the caller.`,
+    {
+      cause: signal.reason,
+    },
+  );
 }

@@ -1,5 +1,6 @@
 import { SecretCacheError } from './errors.js';
 import { deepFreeze, parseSecretJson, validateSecretJson } from './json.js';
+import type { Selector } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 import type { SecretVersion } from './source.js';
 
@@ -72,21 +73,31 @@ export class CachedVersion {
   record: Promise<SecretRecord> | undefined;
   readonly #version: SecretVersion;
 
+  /** The cache key, secret id and selector this version was fetched for. */
+  readonly key: string;
+  readonly secretId: string;
+  readonly versionStage: string | undefined;
+  readonly versionId: string | undefined;
+
   constructor(
-    readonly key: string,
-    readonly secretId: string,
+    selector: Selector,
     version: SecretVersion,
     readonly fetchedAt: number,
     expiresAt: number,
     refreshAt: number,
   ) {
+    this.key = selector.key;
+    this.secretId = selector.secretId;
+    this.versionStage = selector.versionStage;
+    this.versionId = selector.versionId;
     this.#version = version;
     this.expiresAt = expiresAt;
     this.refreshAt = refreshAt;
     this.string = version.secretString === undefined ? undefined : Promise.resolve(version.secretString);
   }
 
-  get versionId(): string {
+  /** The version id Secrets Manager answered with. */
+  get fetchedVersionId(): string {
     return this.#version.versionId;
   }
 
@@ -119,13 +130,13 @@ export class CachedVersion {
   /** The schema's output for this version, validated once per schema. */
   readValidated(schema: StandardSchemaV1): Promise<unknown> {
     if (this.schema === schema && this.schemaResult !== undefined) return this.schemaResult;
+    if (this.schema !== undefined && this.schemaResult !== undefined) {
+      this.#otherSchemas ??= new Map();
+      this.#otherSchemas.set(this.schema, this.schemaResult);
+    }
     let result = this.#otherSchemas?.get(schema);
     if (result === undefined) {
       result = settled(this.readJson().then((value) => validateSecretJson(this.secretId, schema, value)));
-      if (this.schema !== undefined && this.schemaResult !== undefined) {
-        this.#otherSchemas ??= new Map();
-        this.#otherSchemas.set(this.schema, this.schemaResult);
-      }
     }
     this.schema = schema;
     this.schemaResult = result;
@@ -150,6 +161,6 @@ export class CachedVersion {
   }
 
   [inspectSymbol](): string {
-    return `CachedVersion { key: ${JSON.stringify(this.key)}, versionId: ${JSON.stringify(this.versionId)}, value: <redacted> }`;
+    return `CachedVersion { key: ${JSON.stringify(this.key)}, versionId: ${JSON.stringify(this.fetchedVersionId)}, value: <redacted> }`;
   }
 }

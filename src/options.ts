@@ -1,5 +1,8 @@
+import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
 import type { Clock } from './clock.js';
 import { invalidArgument, type SecretCacheError } from './errors.js';
+import type { SecretCacheHooks } from './events.js';
+import { DEFAULT_RETRY, type RetryOptions } from './fetcher.js';
 import { isStandardSchema } from './json.js';
 import type { StandardSchemaV1 } from './schema.js';
 import type { SecretSource, SecretsManagerLike } from './source.js';
@@ -43,6 +46,51 @@ export interface SecretCacheOptions {
    * @default `Date.now()`, read at most once per event-loop turn (see `TurnClock`)
    */
   readonly clock?: Clock;
+  /**
+   * How long before expiry, in milliseconds, a read starts a background refresh while it returns the cached
+   * value at once. Under steady traffic no reader waits for AWS after the first fetch. `0` turns it off.
+   * @default `ttlMs / 10`, at most 10_000 (10 s with the default TTL)
+   */
+  readonly refreshAheadMs?: number;
+  /**
+   * How long past its expiry, in milliseconds, the last good value is served while refreshing it fails with a
+   * transient error (throttling, network, 5xx, timeout). Reads that find such a value never wait for AWS; the
+   * cache retries in the background on the backoff schedule. `0` turns it off; `Infinity` is allowed.
+   * @default 3_600_000 (1 hour)
+   */
+  readonly staleIfErrorMs?: number;
+  /**
+   * Serve stale values on every error, also `NOT_FOUND`, `ACCESS_DENIED` and `DECRYPTION_FAILED` (which are
+   * otherwise reported at once, since waiting will not fix them).
+   * @default false
+   */
+  readonly staleOnAnyError?: boolean;
+  /**
+   * After a failed fetch, how long that key is left alone: reads in that window get the stale value (see
+   * `staleIfErrorMs`) or the last error at once, without calling AWS. Also caches `NOT_FOUND` negatively.
+   * @default { baseMs: 1_000, factor: 2, maxMs: 60_000 }, each delay with equal jitter
+   */
+  readonly backoff?: BackoffOptions;
+  /**
+   * Retries inside one fetch, for transient errors only, with `p-retry` (on top of the SDK's own retries).
+   * @default { retries: 1, minTimeoutMs: 100, maxTimeoutMs: 1_000 }
+   */
+  readonly retry?: RetryOptions;
+  /**
+   * How long one fetch (its retries included) may take before it fails with `TIMEOUT`; the SDK request is
+   * aborted through its `abortSignal`.
+   * @default 5_000
+   */
+  readonly fetchTimeoutMs?: number;
+  /**
+   * A fraction in `[0, 1)`: each value's lifetime is drawn from `[ttlMs * (1 - ttlJitter), ttlMs]`, so a fleet
+   * started together does not refresh together. A key's first lifetime spans the whole window; later ones its
+   * top tenth, which keeps the spread at almost no extra calls.
+   * @default 0.5
+   */
+  readonly ttlJitter?: number;
+  /** Callbacks for fetches, errors, stale reads and evictions; see {@link SecretCacheHooks}. */
+  readonly hooks?: SecretCacheHooks;
 }
 
 /** Which version of a secret a read wants. Give at most one of the two. */
@@ -54,6 +102,11 @@ export interface ReadOptions {
   readonly versionStage?: string;
   /** A version id; the value of a version never changes, so such a read is cached without a TTL. */
   readonly versionId?: string;
+  /**
+   * Stops this caller's wait (rejecting with `ABORTED`, the signal's reason as `cause`) without cancelling the
+   * fetch that other readers share.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Options of `getSecretJson`: a version selector and, optionally, a Standard Schema to validate with. */
@@ -68,11 +121,21 @@ export interface ResolvedOptions {
   readonly ttlMs: number;
   readonly maxEntries: number;
   readonly versionStage: string;
+  readonly refreshAheadMs: number;
+  readonly staleIfErrorMs: number;
+  readonly staleOnAnyError: boolean;
+  readonly backoff: Required<BackoffOptions>;
+  readonly retry: Required<RetryOptions>;
+  readonly fetchTimeoutMs: number;
+  readonly ttlJitter: number;
 }
 
 export const DEFAULT_TTL_MS = 300_000;
 export const DEFAULT_MAX_ENTRIES = 1_000;
 export const DEFAULT_VERSION_STAGE = 'AWSCURRENT';
+export const DEFAULT_STALE_IF_ERROR_MS = 3_600_000;
+export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
+export const DEFAULT_TTL_JITTER = 0.5;
 export const MAX_SECRET_ID_LENGTH = 2048;
 export const MAX_VERSION_STAGE_LENGTH = 256;
 export const MAX_VERSION_ID_LENGTH = 64;
@@ -122,7 +185,91 @@ export function resolveOptions(options: SecretCacheOptions | undefined): Resolve
   if (options?.client !== undefined && options.source !== undefined) {
     throw new TypeError('Expected either `client` or `source`, not both.');
   }
-  return { ttlMs, maxEntries, versionStage };
+  const refreshAheadMs = options?.refreshAheadMs ?? Math.min(10_000, ttlMs / 10);
+  if (!isNonNegativeNumber(refreshAheadMs) || !Number.isFinite(refreshAheadMs) || refreshAheadMs >= ttlMs) {
+    throw new TypeError(
+      `Expected \`refreshAheadMs\` to be a non-negative number of milliseconds below \`ttlMs\`, got ${describe(refreshAheadMs)}.`,
+    );
+  }
+  const staleIfErrorMs = options?.staleIfErrorMs ?? DEFAULT_STALE_IF_ERROR_MS;
+  if (!isNonNegativeNumber(staleIfErrorMs)) {
+    throw new TypeError(
+      `Expected \`staleIfErrorMs\` to be a non-negative number of milliseconds, got ${describe(staleIfErrorMs)}.`,
+    );
+  }
+  const staleOnAnyError = options?.staleOnAnyError ?? false;
+  if (typeof staleOnAnyError !== 'boolean') {
+    throw new TypeError(`Expected \`staleOnAnyError\` to be a boolean, got ${describe(staleOnAnyError)}.`);
+  }
+  const fetchTimeoutMs = options?.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
+  if (!isPositiveNumber(fetchTimeoutMs) || fetchTimeoutMs > 2_147_483_647) {
+    throw new TypeError(
+      `Expected \`fetchTimeoutMs\` to be a positive number of milliseconds (at most 2^31 - 1), got ${describe(fetchTimeoutMs)}.`,
+    );
+  }
+  const ttlJitter = options?.ttlJitter ?? DEFAULT_TTL_JITTER;
+  if (!isNonNegativeNumber(ttlJitter) || ttlJitter >= 1) {
+    throw new TypeError(`Expected \`ttlJitter\` to be a fraction in [0, 1), got ${describe(ttlJitter)}.`);
+  }
+  const backoff = { ...DEFAULT_BACKOFF, ...definedFields(options?.backoff, 'backoff') };
+  if (!isPositiveNumber(backoff.baseMs))
+    throw new TypeError(
+      `Expected \`backoff.baseMs\` to be a positive number of milliseconds, got ${describe(backoff.baseMs)}.`,
+    );
+  if (!isPositiveNumber(backoff.factor) || backoff.factor < 1)
+    throw new TypeError(
+      `Expected \`backoff.factor\` to be a number of at least 1, got ${describe(backoff.factor)}.`,
+    );
+  if (!isPositiveNumber(backoff.maxMs) || backoff.maxMs < backoff.baseMs)
+    throw new TypeError(
+      `Expected \`backoff.maxMs\` to be a number of milliseconds of at least \`backoff.baseMs\`, got ${describe(backoff.maxMs)}.`,
+    );
+  const retry = { ...DEFAULT_RETRY, ...definedFields(options?.retry, 'retry') };
+  if (!Number.isSafeInteger(retry.retries) || retry.retries < 0)
+    throw new TypeError(
+      `Expected \`retry.retries\` to be a non-negative integer, got ${describe(retry.retries)}.`,
+    );
+  if (!isNonNegativeNumber(retry.minTimeoutMs) || !Number.isFinite(retry.minTimeoutMs))
+    throw new TypeError(
+      `Expected \`retry.minTimeoutMs\` to be a non-negative number of milliseconds, got ${describe(retry.minTimeoutMs)}.`,
+    );
+  if (!isNonNegativeNumber(retry.maxTimeoutMs) || retry.maxTimeoutMs < retry.minTimeoutMs)
+    throw new TypeError(
+      `Expected \`retry.maxTimeoutMs\` to be a number of milliseconds of at least \`retry.minTimeoutMs\`, got ${describe(retry.maxTimeoutMs)}.`,
+    );
+  if (options?.hooks !== undefined && (typeof options.hooks !== 'object' || options.hooks === null)) {
+    throw new TypeError(`Expected \`hooks\` to be an object, got ${describe(options.hooks)}.`);
+  }
+  for (const [name, hook] of Object.entries(options?.hooks ?? {})) {
+    if (hook !== undefined && typeof hook !== 'function') {
+      throw new TypeError(`Expected \`hooks.${name}\` to be a function, got ${describe(hook)}.`);
+    }
+  }
+  return {
+    ttlMs,
+    maxEntries,
+    versionStage,
+    refreshAheadMs,
+    staleIfErrorMs,
+    staleOnAnyError,
+    backoff,
+    retry,
+    fetchTimeoutMs,
+    ttlJitter,
+  };
+}
+
+function isNonNegativeNumber(value: unknown): value is number {
+  return typeof value === 'number' && !Number.isNaN(value) && value >= 0;
+}
+
+/** The fields of a nested options object that are set, so `{ baseMs: undefined }` keeps the default. */
+function definedFields<T extends object>(value: T | undefined, name: string): Partial<T> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(value)}.`);
+  }
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
 }
 
 function stageProblem(stage: unknown): string | undefined {
@@ -168,7 +315,16 @@ export function resolveSelector(
   if (typeof options !== 'object') {
     return invalidArgument(id, `Expected \`options\` to be an object, got ${describe(options)}.`);
   }
-  const { versionStage, versionId } = options;
+  const { versionStage, versionId, signal } = options;
+  if (
+    signal !== undefined &&
+    (typeof signal !== 'object' ||
+      signal === null ||
+      typeof signal.aborted !== 'boolean' ||
+      typeof signal.addEventListener !== 'function')
+  ) {
+    return invalidArgument(id, `Expected \`signal\` to be an AbortSignal, got ${describe(signal)}.`);
+  }
   if (versionStage !== undefined) {
     const problem = stageProblem(versionStage);
     if (problem !== undefined) return invalidArgument(id, problem);

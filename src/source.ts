@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretCacheError, type SecretCacheErrorCode } from './errors.js';
+import { isSecretCacheError, SecretCacheError, type SecretCacheErrorCode } from './errors.js';
 
 /** What to fetch: a secret and, optionally, one version of it by stage or by id. */
 export interface SecretRequest {
@@ -47,23 +47,25 @@ export interface SecretsManagerLike {
   send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
 }
 
-const codeByAwsName: Readonly<Record<string, SecretCacheErrorCode>> = {
-  ResourceNotFoundException: 'NOT_FOUND',
-  AccessDeniedException: 'ACCESS_DENIED',
-  AccessDenied: 'ACCESS_DENIED',
-  UnrecognizedClientException: 'ACCESS_DENIED',
-  InvalidSignatureException: 'ACCESS_DENIED',
-  ExpiredTokenException: 'ACCESS_DENIED',
-  InvalidClientTokenId: 'ACCESS_DENIED',
-  DecryptionFailure: 'DECRYPTION_FAILED',
-  InvalidRequestException: 'INVALID_REQUEST',
-  InvalidParameterException: 'INVALID_REQUEST',
-  ValidationException: 'INVALID_REQUEST',
-  ThrottlingException: 'THROTTLED',
-  Throttling: 'THROTTLED',
-  TooManyRequestsException: 'THROTTLED',
-  RequestLimitExceeded: 'THROTTLED',
-};
+const codeByAwsName: ReadonlyMap<string, SecretCacheErrorCode> = new Map(
+  Object.entries({
+    ResourceNotFoundException: 'NOT_FOUND',
+    AccessDeniedException: 'ACCESS_DENIED',
+    AccessDenied: 'ACCESS_DENIED',
+    UnrecognizedClientException: 'ACCESS_DENIED',
+    InvalidSignatureException: 'ACCESS_DENIED',
+    ExpiredTokenException: 'ACCESS_DENIED',
+    InvalidClientTokenId: 'ACCESS_DENIED',
+    DecryptionFailure: 'DECRYPTION_FAILED',
+    InvalidRequestException: 'INVALID_REQUEST',
+    InvalidParameterException: 'INVALID_REQUEST',
+    ValidationException: 'INVALID_REQUEST',
+    ThrottlingException: 'THROTTLED',
+    Throttling: 'THROTTLED',
+    TooManyRequestsException: 'THROTTLED',
+    RequestLimitExceeded: 'THROTTLED',
+  } satisfies Record<string, SecretCacheErrorCode>),
+);
 
 const describe: Readonly<Partial<Record<SecretCacheErrorCode, string>>> = {
   NOT_FOUND: 'was not found (or has no such version)',
@@ -78,10 +80,10 @@ const describe: Readonly<Partial<Record<SecretCacheErrorCode, string>>> = {
  * their `name`; anything unknown (network, 5xx) is `FETCH_FAILED`. The original stays reachable as `cause`.
  */
 export function toSecretCacheError(error: unknown, secretId: string): SecretCacheError {
-  if (error instanceof SecretCacheError) return error;
+  if (isSecretCacheError(error)) return error;
   const name = typeof (error as { name?: unknown })?.name === 'string' ? (error as Error).name : 'Error';
   const throttled = (error as { $retryable?: { throttling?: boolean } })?.$retryable?.throttling === true;
-  const code = codeByAwsName[name] ?? (throttled ? 'THROTTLED' : 'FETCH_FAILED');
+  const code = codeByAwsName.get(name) ?? (throttled ? 'THROTTLED' : 'FETCH_FAILED');
   const what = describe[code] ?? 'could not be fetched';
   return new SecretCacheError(code, secretId, `Secret "${secretId}" ${what} (${name}).`, { cause: error });
 }

@@ -8,10 +8,19 @@ import { deferred, FakeClock, FakeSource } from './support/fakes.js';
 const TTL = 60_000;
 const SECRET_VALUE = 'hunter2-very-secret-password';
 
+/** A cache with the core's plain semantics: no jitter, no refresh-ahead, no retries inside a fetch. */
 function setup(options: { ttlMs?: number; maxEntries?: number; versionStage?: string } = {}) {
   const source = new FakeSource();
   const clock = new FakeClock();
-  const cache = new SecretCache({ source, clock, ttlMs: TTL, ...options });
+  const cache = new SecretCache({
+    source,
+    clock,
+    ttlMs: TTL,
+    ttlJitter: 0,
+    refreshAheadMs: 0,
+    retry: { retries: 0 },
+    ...options,
+  });
   return { source, clock, cache };
 }
 
@@ -139,8 +148,8 @@ describe('single-flight', () => {
     expect(new Set(values)).toEqual(new Set(['second']));
   });
 
-  it('gives every concurrent reader the failed fetch error and does not cache the failure', async () => {
-    const { source, cache } = setup();
+  it('gives every concurrent reader the failed fetch error, and fetches again once its backoff has passed', async () => {
+    const { source, clock, cache } = setup();
     source.put('db', SECRET_VALUE);
     source.failWith = () => Object.assign(new Error('boom'), { name: 'InternalServiceError' });
 
@@ -154,6 +163,7 @@ describe('single-flight', () => {
     expect(cache.stats()).toMatchObject({ errors: 1, size: 0 });
 
     source.failWith = undefined;
+    clock.advance(1_000);
     expect(await cache.getSecretString('db')).toBe(SECRET_VALUE);
     expect(source.callsFor('db')).toBe(2);
   });

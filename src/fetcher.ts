@@ -1,0 +1,104 @@
+import pRetry, { AbortError } from 'p-retry';
+import { SecretCacheError, type SecretCacheErrorCode } from './errors.js';
+import { type SecretRequest, type SecretSource, type SecretVersion, toSecretCacheError } from './source.js';
+
+/**
+ * Retries inside one fetch, for transient errors only (throttling, network, 5xx, a timed-out attempt is not
+ * retried: `fetchTimeoutMs` bounds the whole fetch). These come on top of the AWS SDK's own retries (3 attempts
+ * in its default `standard` mode), so the defaults are small: a fetch makes at most 2 x 3 HTTP requests.
+ */
+export interface RetryOptions {
+  /**
+   * Further attempts after the first.
+   * @default 1
+   */
+  readonly retries?: number;
+  /**
+   * The wait before the first retry, in milliseconds (randomized up to twice that).
+   * @default 100
+   */
+  readonly minTimeoutMs?: number;
+  /**
+   * The longest wait between two attempts, in milliseconds.
+   * @default 1_000
+   */
+  readonly maxTimeoutMs?: number;
+}
+
+export const DEFAULT_RETRY: Required<RetryOptions> = { retries: 1, minTimeoutMs: 100, maxTimeoutMs: 1_000 };
+
+const TRANSIENT: ReadonlySet<SecretCacheErrorCode> = new Set(['THROTTLED', 'FETCH_FAILED', 'TIMEOUT']);
+
+/** Whether an error may go away by itself: throttling, network and 5xx failures, timeouts. */
+export function isTransient(error: SecretCacheError): boolean {
+  return TRANSIENT.has(error.code);
+}
+
+function timeoutError(secretId: string, timeoutMs: number): SecretCacheError {
+  return new SecretCacheError(
+    'TIMEOUT',
+    secretId,
+    `Secret "${secretId}" was not fetched within ${timeoutMs} ms.`,
+  );
+}
+
+/**
+ * Runs one fetch against a {@link SecretSource}: transient failures retried with `p-retry` (exponential, with
+ * jitter), the whole fetch aborted after `timeoutMs` (the SDK gets the abort signal, so the HTTP request is
+ * cancelled too), every failure turned into a {@link SecretCacheError}.
+ */
+export class Fetcher {
+  readonly #source: SecretSource;
+  readonly #retry: Required<RetryOptions>;
+  readonly #timeoutMs: number;
+
+  constructor(source: SecretSource, retry: Required<RetryOptions>, timeoutMs: number) {
+    this.#source = source;
+    this.#retry = retry;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  fetch(request: SecretRequest): Promise<SecretVersion> {
+    const { secretId } = request;
+    const controller = new AbortController();
+    const timedOut = new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => {
+        const error = timeoutError(secretId, this.#timeoutMs);
+        controller.abort(error);
+        reject(error);
+      }, this.#timeoutMs);
+      timer.unref?.();
+      controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    });
+    timedOut.catch(() => {});
+    const attempt = async (): Promise<SecretVersion> => {
+      try {
+        return await this.#source.getSecretValue(request, controller.signal);
+      } catch (thrown) {
+        if (controller.signal.aborted) throw new AbortError(controller.signal.reason as Error);
+        const error = toSecretCacheError(thrown, secretId);
+        throw isTransient(error) ? error : new AbortError(error);
+      }
+    };
+    const retried = pRetry(attempt, {
+      retries: this.#retry.retries,
+      minTimeout: this.#retry.minTimeoutMs,
+      maxTimeout: this.#retry.maxTimeoutMs,
+      factor: 2,
+      randomize: true,
+      signal: controller.signal,
+      unref: true,
+    });
+    // A source that ignores the signal must still not hold its readers past the timeout.
+    return Promise.race([retried, timedOut]).then(
+      (version) => {
+        controller.abort();
+        return version;
+      },
+      (error: unknown) => {
+        controller.abort();
+        throw toSecretCacheError(error, secretId);
+      },
+    );
+  }
+}
