@@ -1,0 +1,56 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { describe, expect, it } from 'vitest';
+import { EventEmitter } from '../src/events.js';
+
+const target = { secretId: 'db', versionStage: 'AWSCURRENT', versionId: undefined };
+
+describe('EventEmitter', () => {
+  it('wants nothing when there are no hooks and no subscribers', () => {
+    const events = new EventEmitter(undefined);
+
+    expect([events.wantsFetch(), events.wantsError(), events.wantsStale(), events.wantsEvict()]).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('wants an event once a channel has a subscriber', () => {
+    const events = new EventEmitter(undefined);
+    const listener = () => {};
+    subscribe('secretcache:stale', listener);
+    try {
+      expect(events.wantsStale()).toBe(true);
+      expect(events.wantsFetch()).toBe(false);
+    } finally {
+      unsubscribe('secretcache:stale', listener);
+    }
+  });
+
+  it('delivers to the hook and the channel', () => {
+    const hooked: unknown[] = [];
+    const published: unknown[] = [];
+    const listener = (message: unknown) => published.push(message);
+    const events = new EventEmitter({ onEvict: (event) => hooked.push(event) });
+    subscribe('secretcache:evict', listener);
+    try {
+      events.evict({ ...target, reason: 'evict' });
+    } finally {
+      unsubscribe('secretcache:evict', listener);
+    }
+
+    expect(hooked).toEqual([{ ...target, reason: 'evict' }]);
+    expect(published).toEqual(hooked);
+  });
+
+  it('swallows a hook that throws', () => {
+    const events = new EventEmitter({
+      onFetch: () => {
+        throw new Error('broken');
+      },
+    });
+
+    expect(() => events.fetch({ ...target, durationMs: 1, reason: 'miss' })).not.toThrow();
+  });
+});
