@@ -2,9 +2,18 @@ import { LRUCache } from 'lru-cache';
 import { backoffDelayMs, lifetimeMs } from './backoff.js';
 import { type Clock, TurnClock } from './clock.js';
 import { CachedVersion, type SecretRecord } from './entry.js';
-import { invalidArgument, SecretCacheError } from './errors.js';
+import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './errors.js';
 import { EventEmitter, type FetchReason } from './events.js';
 import { Fetcher, isTransient } from './fetcher.js';
+import { validateSecretJson } from './json.js';
+import {
+  type LoadedSecrets,
+  loadFailed,
+  type Manifest,
+  manifestEntries,
+  pickField,
+  type SecretSpec,
+} from './manifest.js';
 import {
   type JsonReadOptions,
   type ReadOptions,
@@ -17,7 +26,13 @@ import {
 } from './options.js';
 import { type SecretAs, type WithSecretOptions, type WithSecretValue, withSecret } from './rotation.js';
 import type { StandardSchemaV1 } from './schema.js';
-import { AwsSecretSource, type SecretVersion } from './source.js';
+import {
+  AwsSecretSource,
+  type BatchResult,
+  MAX_BATCH_SIZE,
+  type SecretVersion,
+  toSecretCacheError,
+} from './source.js';
 
 /** Counters since the cache was made. Holds no secret id and no value. */
 export interface SecretCacheStats {
@@ -64,6 +79,20 @@ const readJson: Accessor<unknown> = (entry, options) => {
   return schema === undefined ? entry.readJson() : entry.readValidated(schema);
 };
 
+const readSpec: Accessor<unknown> = (entry, options) => {
+  const spec = options as SecretSpec;
+  if (spec.kind === 'string') return entry.readString();
+  if (spec.kind === 'binary') return entry.readBinary();
+  const { key, schema } = spec;
+  if (key === undefined) return schema === undefined ? entry.readJson() : entry.readValidated(schema);
+  return entry.derive(spec, () =>
+    entry.readJson().then((value) => {
+      const field = pickField(entry.secretId, value, key);
+      return schema === undefined ? field : validateSecretJson(entry.secretId, schema, field);
+    }),
+  );
+};
+
 const noop = (): void => {};
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
@@ -100,6 +129,8 @@ export class SecretCache {
   #staleServed = 0;
   #refreshAhead = 0;
   #backoffSkips = 0;
+  /** Set once a `BatchGetSecretValue` was denied: later loads fetch one secret at a time. */
+  #batchDenied = false;
 
   /**
    * @param options - see {@link SecretCacheOptions}; a malformed option throws a `TypeError` naming it.
@@ -276,6 +307,46 @@ export class SecretCache {
     options: WithSecretOptions<As, Schema>,
   ): Promise<Awaited<R>> {
     return withSecret(this, this.#rotationHooks, secretId, fn, options);
+  }
+
+  /**
+   * Loads every secret a manifest names, typed, and caches them: one `BatchGetSecretValue` per 20 secrets it
+   * does not hold fresh (chunks in parallel, each id once), `GetSecretValue` for entries pinned to another stage
+   * or a version id, and one `GetSecretValue` per id when the batch call is denied (it needs its own IAM
+   * permission). A warm manifest loads without calling AWS. When any entry fails, rejects with one
+   * `LOAD_FAILED` error whose `errors` list every failed entry (manifest key, secret id, code).
+   *
+   * @example
+   * ```ts
+   * import { z } from 'zod';
+   * import { SecretCache, secret } from 'secretcache';
+   *
+   * const cache = new SecretCache();
+   * const secrets = await cache.load({
+   *   db: secret.json('prod/orders/db', { schema: z.object({ host: z.string(), password: z.string() }) }),
+   *   apiKey: secret.string('prod/orders/stripe-key'),
+   * });
+   * secrets.db.password; // string
+   * ```
+   */
+  async load<M extends Manifest>(manifest: M): Promise<LoadedSecrets<M>> {
+    const entries = manifestEntries(manifest);
+    await this.#prefetch(entries.map(([, spec]) => spec));
+    const settled = await Promise.allSettled(
+      entries.map(([, spec]) => this.#read(spec.secretId, spec, readSpec)),
+    );
+    const loaded: Record<string, unknown> = {};
+    const failures: SecretLoadFailure[] = [];
+    settled.forEach((outcome, index) => {
+      const [key, spec] = entries[index] as [string, SecretSpec];
+      if (outcome.status === 'fulfilled') loaded[key] = outcome.value;
+      else {
+        const error = toSecretCacheError(outcome.reason, spec.secretId);
+        failures.push({ key, secretId: spec.secretId, code: error.code, error });
+      }
+    });
+    if (failures.length > 0) throw loadFailed(failures, entries.length);
+    return Object.freeze(loaded) as LoadedSecrets<M>;
   }
 
   /**
@@ -470,14 +541,27 @@ export class SecretCache {
   #fetch(selector: Selector, reason: FetchReason): Promise<CachedVersion> {
     const pending = this.#inflight.get(selector.key);
     if (pending !== undefined) return pending;
+    return this.#track(selector, reason, this.#clock.now(), this.#fetchOne(selector));
+  }
+
+  #fetchOne(selector: Selector): Promise<SecretVersion> {
     this.#fetches++;
-    const startedAt = this.#clock.now();
-    const request = {
-      secretId: selector.secretId,
-      versionStage: selector.versionStage,
-      versionId: selector.versionId,
-    };
-    const fetch: Promise<CachedVersion> = this.#fetcher.fetch(request).then(
+    const { secretId, versionStage, versionId } = selector;
+    return this.#fetcher.fetch({ secretId, versionStage, versionId });
+  }
+
+  /**
+   * Makes `work` the fetch in flight for `selector`: while it runs, reads join it; when it answers, the
+   * version is cached (unless `invalidate` dropped the key meanwhile) or the failure and its backoff recorded.
+   */
+  #track(
+    selector: Selector,
+    reason: FetchReason,
+    startedAt: number,
+    work: Promise<SecretVersion>,
+  ): Promise<CachedVersion> {
+    const { secretId, versionStage, versionId } = selector;
+    const fetch: Promise<CachedVersion> = work.then(
       (version) => {
         const entry = this.#makeEntry(selector, version, startedAt);
         if (this.#inflight.get(selector.key) === fetch) {
@@ -487,11 +571,12 @@ export class SecretCache {
         }
         if (this.#events.wantsFetch()) {
           const durationMs = this.#clock.now() - startedAt;
-          this.#events.fetch({ ...request, durationMs, reason });
+          this.#events.fetch({ secretId, versionStage, versionId, durationMs, reason });
         }
         return entry;
       },
-      (error: SecretCacheError) => {
+      (thrown: unknown) => {
+        const error = toSecretCacheError(thrown, secretId);
         this.#errors++;
         const failedAt = this.#clock.now();
         let retryInMs = 0;
@@ -502,9 +587,12 @@ export class SecretCache {
           this.#failures.set(selector.key, { failures, retryAt: failedAt + retryInMs, error });
         }
         if (this.#events.wantsError()) {
+          const durationMs = failedAt - startedAt;
           this.#events.error({
-            ...request,
-            durationMs: failedAt - startedAt,
+            secretId,
+            versionStage,
+            versionId,
+            durationMs,
             reason,
             code: error.code,
             error,
@@ -516,6 +604,63 @@ export class SecretCache {
     );
     this.#inflight.set(selector.key, fetch);
     return fetch;
+  }
+
+  /**
+   * Warms the cache for a load: every `AWSCURRENT` entry not held fresh, not in flight and not backing off is
+   * fetched with `BatchGetSecretValue`, 20 ids a call, the calls in parallel. Whatever a batch does not answer
+   * is left to the load's ordinary reads.
+   */
+  async #prefetch(specs: readonly SecretSpec[]): Promise<void> {
+    if (!this.#fetcher.canBatch || this.#batchDenied) return;
+    const now = this.#clock.now();
+    const wanted = new Map<string, Selector>();
+    for (const spec of specs) {
+      const selector = resolveSelector(spec.secretId, spec, this.#defaultStage);
+      if (selector instanceof SecretCacheError || selector.versionId !== undefined) continue;
+      if (selector.versionStage !== 'AWSCURRENT' || wanted.has(selector.key)) continue;
+      const entry = this.#entries.peek(selector.key);
+      const failure = this.#failures.peek(selector.key);
+      if (entry !== undefined && now < entry.refreshAt) continue;
+      if (this.#inflight.has(selector.key) || (failure !== undefined && now < failure.retryAt)) continue;
+      wanted.set(selector.key, selector);
+    }
+    // One id alone gains nothing from a batch call and costs its extra IAM permission.
+    if (wanted.size < 2) return;
+    const selectors = [...wanted.values()];
+    const chunks: Selector[][] = [];
+    for (let start = 0; start < selectors.length; start += MAX_BATCH_SIZE) {
+      chunks.push(selectors.slice(start, start + MAX_BATCH_SIZE));
+    }
+    await Promise.all(chunks.map((chunk) => this.#batch(chunk, now)));
+  }
+
+  async #batch(selectors: readonly Selector[], startedAt: number): Promise<void> {
+    this.#fetches++;
+    const batch: Promise<BatchResult> = this.#fetcher.batch(selectors.map((selector) => selector.secretId));
+    const answerFor =
+      (selector: Selector) =>
+      (result: BatchResult): SecretVersion | Promise<SecretVersion> => {
+        const id = selector.secretId;
+        const version = result.versions.find((candidate) => candidate.name === id || candidate.arn === id);
+        if (version !== undefined) return version;
+        const failure = result.errors.find((candidate) => candidate.secretId === id);
+        if (failure !== undefined) throw failure.error;
+        return this.#fetchOne(selector); // answered under another name (a partial ARN, say): ask for it alone
+      };
+    const fallback =
+      (selector: Selector) =>
+      (error: SecretCacheError): Promise<SecretVersion> => {
+        // Denied or unsupported batch calls are not the secrets' fault: fetch each alone, and stop batching.
+        if (error.code !== 'ACCESS_DENIED' && error.code !== 'INVALID_REQUEST')
+          throw new SecretCacheError(error.code, selector.secretId, error.message, { cause: error.cause });
+        this.#batchDenied = true;
+        return this.#fetchOne(selector);
+      };
+    const tracked = selectors.map((selector) =>
+      this.#track(selector, 'load', startedAt, batch.then(answerFor(selector), fallback(selector))),
+    );
+    await Promise.allSettled(tracked);
   }
 
   #makeEntry(selector: Selector, version: SecretVersion, startedAt: number): CachedVersion {

@@ -69,6 +69,7 @@ export class CachedVersion {
   schema: StandardSchemaV1 | undefined;
   schemaResult: Promise<unknown> | undefined;
   #otherSchemas: Map<StandardSchemaV1, Promise<unknown>> | undefined;
+  #derived: Map<object, Promise<unknown>> | undefined;
   /** The shared record of a string secret, made on the first `getSecretValue`. */
   record: Promise<SecretRecord> | undefined;
   readonly #version: SecretVersion;
@@ -140,6 +141,17 @@ export class CachedVersion {
     }
     this.schema = schema;
     this.schemaResult = result;
+    return result;
+  }
+
+  /** A value derived from this version once per `token` (a manifest entry's field, say), then shared. */
+  derive(token: object, make: () => Promise<unknown>): Promise<unknown> {
+    let result = this.#derived?.get(token);
+    if (result === undefined) {
+      result = settled(make());
+      this.#derived ??= new Map();
+      this.#derived.set(token, result);
+    }
     return result;
   }
 

@@ -1,6 +1,12 @@
 import pRetry, { AbortError } from 'p-retry';
 import { SecretCacheError, type SecretCacheErrorCode } from './errors.js';
-import { type SecretRequest, type SecretSource, type SecretVersion, toSecretCacheError } from './source.js';
+import {
+  type BatchResult,
+  type SecretRequest,
+  type SecretSource,
+  type SecretVersion,
+  toSecretCacheError,
+} from './source.js';
 
 /**
  * Retries inside one fetch, for transient errors only (throttling, network, 5xx, a timed-out attempt is not
@@ -58,8 +64,23 @@ export class Fetcher {
     this.#timeoutMs = timeoutMs;
   }
 
+  /** One `GetSecretValue`, retried and timed out. */
   fetch(request: SecretRequest): Promise<SecretVersion> {
-    const { secretId } = request;
+    return this.#run(request.secretId, (signal) => this.#source.getSecretValue(request, signal));
+  }
+
+  /** Whether the source can fetch several secrets in one call. */
+  get canBatch(): boolean {
+    return typeof this.#source.batchGetSecretValue === 'function';
+  }
+
+  /** One `BatchGetSecretValue` for up to 20 ids, retried and timed out like a single fetch. */
+  batch(secretIds: readonly string[]): Promise<BatchResult> {
+    const source = this.#source as Required<SecretSource>;
+    return this.#run(secretIds.join(','), (signal) => source.batchGetSecretValue(secretIds, signal));
+  }
+
+  #run<T>(secretId: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     const timedOut = new Promise<never>((_, reject) => {
       const timer = setTimeout(() => {
@@ -71,9 +92,9 @@ export class Fetcher {
       controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
     });
     timedOut.catch(() => {});
-    const attempt = async (): Promise<SecretVersion> => {
+    const attempt = async (): Promise<T> => {
       try {
-        return await this.#source.getSecretValue(request, controller.signal);
+        return await call(controller.signal);
       } catch (thrown) {
         if (controller.signal.aborted) throw new AbortError(controller.signal.reason as Error);
         const error = toSecretCacheError(thrown, secretId);
@@ -91,9 +112,9 @@ export class Fetcher {
     });
     // A source that ignores the signal must still not hold its readers past the timeout.
     return Promise.race([retried, timedOut]).then(
-      (version) => {
+      (value) => {
         controller.abort();
-        return version;
+        return value;
       },
       (error: unknown) => {
         controller.abort();

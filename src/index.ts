@@ -1,3 +1,4 @@
+export type { BackoffOptions } from './backoff.js';
 export { SecretCache, type SecretCacheStats } from './cache.js';
 export { type Clock, TurnClock } from './clock.js';
 export type { SecretRecord } from './entry.js';
@@ -8,10 +9,31 @@ export {
   type SecretCacheErrorOptions,
   type SecretLoadFailure,
 } from './errors.js';
+export type {
+  ErrorEvent,
+  EvictEvent,
+  FetchEvent,
+  FetchReason,
+  SecretCacheHooks,
+  SecretEventTarget,
+  StaleEvent,
+} from './events.js';
+export type { RetryOptions } from './fetcher.js';
+export {
+  type JsonSpecOptions,
+  type LoadedSecrets,
+  type Manifest,
+  type SecretKind,
+  type SecretSpec,
+  type SpecOptions,
+  secret,
+} from './manifest.js';
 export type { JsonReadOptions, ReadOptions, SecretCacheOptions } from './options.js';
+export type { SecretAs, WithSecretOptions, WithSecretValue } from './rotation.js';
 export type { StandardSchemaV1 } from './schema.js';
 export {
   AwsSecretSource,
+  type BatchResult,
   type SecretRequest,
   type SecretSource,
   type SecretsManagerLike,

@@ -1,4 +1,8 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  BatchGetSecretValueCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { isSecretCacheError, SecretCacheError, type SecretCacheErrorCode } from './errors.js';
 
 /** What to fetch: a secret and, optionally, one version of it by stage or by id. */
@@ -39,7 +43,21 @@ export interface SecretVersion {
  */
 export interface SecretSource {
   getSecretValue(request: SecretRequest, signal?: AbortSignal): Promise<SecretVersion>;
+  /**
+   * Optional: the `AWSCURRENT` versions of up to 20 secrets in one call (`BatchGetSecretValue`). Sources
+   * without it are loaded one `getSecretValue` at a time.
+   */
+  batchGetSecretValue?(secretIds: readonly string[], signal?: AbortSignal): Promise<BatchResult>;
 }
+
+/** What one `BatchGetSecretValue` answered: the versions it found and the ids it reported errors for. */
+export interface BatchResult {
+  readonly versions: readonly SecretVersion[];
+  readonly errors: ReadonlyArray<{ readonly secretId: string; readonly error: SecretCacheError }>;
+}
+
+/** The most secret ids `BatchGetSecretValue` takes in one call. */
+export const MAX_BATCH_SIZE = 20;
 
 /** The part of `SecretsManagerClient` the cache uses: anything that can `send` a command. */
 export interface SecretsManagerLike {
@@ -128,6 +146,40 @@ export class AwsSecretSource implements SecretSource {
       throw toSecretCacheError(error, request.secretId);
     }
     return versionFromAws(output, request.secretId);
+  }
+
+  async batchGetSecretValue(secretIds: readonly string[], signal?: AbortSignal): Promise<BatchResult> {
+    const versions: SecretVersion[] = [];
+    const errors: Array<{ secretId: string; error: SecretCacheError }> = [];
+    let nextToken: string | undefined;
+    do {
+      const command = new BatchGetSecretValueCommand({
+        SecretIdList: [...secretIds],
+        ...(nextToken === undefined ? {} : { NextToken: nextToken }),
+      });
+      let output: Record<string, unknown>;
+      try {
+        output = await this.client.send(command, signal === undefined ? undefined : { abortSignal: signal });
+      } catch (error) {
+        if (signal?.aborted === true) throw signal.reason;
+        throw toSecretCacheError(error, secretIds.join(','));
+      }
+      for (const value of (output.SecretValues as Record<string, unknown>[] | undefined) ?? []) {
+        versions.push(versionFromAws(value, typeof value.Name === 'string' ? value.Name : ''));
+      }
+      for (const failure of (output.Errors as Record<string, unknown>[] | undefined) ?? []) {
+        const secretId = typeof failure.SecretId === 'string' ? failure.SecretId : '';
+        const name = typeof failure.ErrorCode === 'string' ? failure.ErrorCode : 'Error';
+        const message = typeof failure.Message === 'string' ? failure.Message : name;
+        errors.push({
+          secretId,
+          error: toSecretCacheError(Object.assign(new Error(message), { name }), secretId),
+        });
+      }
+      nextToken =
+        typeof output.NextToken === 'string' && output.NextToken !== '' ? output.NextToken : undefined;
+    } while (nextToken !== undefined);
+    return { versions, errors };
   }
 }
 

@@ -1,0 +1,165 @@
+import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './errors.js';
+import { isStandardSchema } from './json.js';
+import { resolveSelector } from './options.js';
+import type { StandardSchemaV1 } from './schema.js';
+
+/** How a manifest entry reads its secret. */
+export type SecretKind = 'string' | 'binary' | 'json';
+
+/**
+ * One entry of a manifest: which secret, which version, and how to read it. Made by {@link secret}; the type
+ * parameter is what `load` hands back for it.
+ */
+export interface SecretSpec<T = unknown> {
+  readonly kind: SecretKind;
+  readonly secretId: string;
+  readonly versionStage?: string;
+  readonly versionId?: string;
+  /** For `json`: the Standard Schema the value (or the `key` field) is validated with. */
+  readonly schema?: StandardSchemaV1;
+  /** For `json`: read one top-level field, as ECS's `secret-id:field::` does. */
+  readonly key?: string;
+  /** Type-level only: what the entry loads as. Never set. */
+  readonly '~loaded'?: T;
+}
+
+/** What a service needs: names of your choosing mapped to secret specs. */
+export type Manifest = Readonly<Record<string, SecretSpec>>;
+
+/** What `load` resolves to for a manifest: each name typed by its spec. */
+export type LoadedSecrets<M extends Manifest> = {
+  readonly [K in keyof M]: M[K] extends SecretSpec<infer T> ? T : never;
+};
+
+/** Options of `secret.string` and `secret.binary`: at most one of stage and version id. */
+export interface SpecOptions {
+  /** @default the cache's `versionStage` */
+  readonly versionStage?: string;
+  readonly versionId?: string;
+}
+
+/** Options of `secret.json`. */
+export interface JsonSpecOptions<Schema extends StandardSchemaV1 | undefined = undefined>
+  extends SpecOptions {
+  /** A Standard Schema (zod, valibot, arktype...) to validate with; the entry loads as its output type. */
+  readonly schema?: Schema;
+  /** One top-level field of the JSON to load instead of the whole object; absent fails with `MISSING_KEY`. */
+  readonly key?: string;
+}
+
+function makeSpec<T>(
+  kind: SecretKind,
+  secretId: string,
+  options: JsonSpecOptions<StandardSchemaV1 | undefined> | undefined,
+): SecretSpec<T> {
+  const selector = resolveSelector(secretId, options, 'AWSCURRENT');
+  if (selector instanceof SecretCacheError) throw selector;
+  if (options?.schema !== undefined && !isStandardSchema(options.schema)) {
+    throw invalidArgument(
+      secretId,
+      'Expected `schema` to implement Standard Schema v1 (an object with `~standard.validate`).',
+    );
+  }
+  if (options?.key !== undefined && (typeof options.key !== 'string' || options.key.length === 0)) {
+    throw invalidArgument(secretId, 'Expected `key` to be a non-empty string.');
+  }
+  return Object.freeze({
+    kind,
+    secretId,
+    ...(options?.versionStage === undefined ? {} : { versionStage: options.versionStage }),
+    ...(options?.versionId === undefined ? {} : { versionId: options.versionId }),
+    ...(options?.schema === undefined ? {} : { schema: options.schema }),
+    ...(options?.key === undefined ? {} : { key: options.key }),
+  });
+}
+
+function json<Schema extends StandardSchemaV1>(
+  secretId: string,
+  options: JsonSpecOptions<Schema> & { readonly schema: Schema },
+): SecretSpec<StandardSchemaV1.InferOutput<Schema>>;
+function json<T = unknown>(secretId: string, options?: JsonSpecOptions): SecretSpec<T>;
+function json(secretId: string, options?: JsonSpecOptions<StandardSchemaV1 | undefined>): SecretSpec {
+  return makeSpec('json', secretId, options);
+}
+
+/**
+ * Builders of manifest entries. Each checks its arguments when called (a bad one throws `INVALID_ARGUMENT`
+ * naming the secret), so a broken manifest fails at import, not at the first request.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { SecretCache, secret } from 'secretcache';
+ *
+ * const manifest = {
+ *   db: secret.json('prod/orders/db', { schema: z.object({ host: z.string(), password: z.string() }) }),
+ *   apiKey: secret.string('prod/orders/stripe-key'),
+ *   tlsKey: secret.binary('prod/orders/tls-key'),
+ *   dbPassword: secret.json('prod/orders/db', { key: 'password' }),
+ *   previous: secret.string('prod/orders/token', { versionStage: 'AWSPREVIOUS' }),
+ * };
+ * const secrets = await new SecretCache().load(manifest); // secrets.db.host: string, secrets.tlsKey: Uint8Array
+ * ```
+ */
+export const secret = {
+  /** A secret read as a string. */
+  string: (secretId: string, options?: SpecOptions): SecretSpec<string> =>
+    makeSpec('string', secretId, options),
+  /** A secret read as bytes (a copy per load). */
+  binary: (secretId: string, options?: SpecOptions): SecretSpec<Uint8Array> =>
+    makeSpec('binary', secretId, options),
+  /** A secret read as JSON: typed by `schema`, by the type argument, or `unknown`; `key` picks one field. */
+  json,
+} as const;
+
+/** The manifest's entries, checked: a manifest that is not an object of specs is `INVALID_ARGUMENT`. */
+export function manifestEntries(manifest: unknown): Array<[string, SecretSpec]> {
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
+    throw invalidArgument('', 'Expected the manifest to be an object of `secret.*()` entries.');
+  }
+  const entries = Object.entries(manifest as Record<string, unknown>);
+  for (const [name, spec] of entries) {
+    const kind = (spec as Partial<SecretSpec> | null)?.kind;
+    if (
+      typeof spec !== 'object' ||
+      spec === null ||
+      (kind !== 'string' && kind !== 'binary' && kind !== 'json')
+    ) {
+      throw invalidArgument(
+        '',
+        `Expected manifest entry \`${name}\` to be made by secret.string, secret.binary or secret.json.`,
+      );
+    }
+  }
+  return entries as Array<[string, SecretSpec]>;
+}
+
+/** One `LOAD_FAILED` error for every entry that failed, listed by manifest key, secret id and code. */
+export function loadFailed(failures: SecretLoadFailure[], total: number): SecretCacheError {
+  const listed = failures
+    .slice(0, 20)
+    .map((failure) => `${failure.key} (${failure.secretId}): ${failure.code}`)
+    .join('; ');
+  const more = failures.length > 20 ? `; and ${failures.length - 20} more` : '';
+  const ids = [...new Set(failures.map((failure) => failure.secretId))].join(',');
+  return new SecretCacheError(
+    'LOAD_FAILED',
+    ids,
+    `Loading ${failures.length} of ${total} secrets failed: ${listed}${more}.`,
+    {
+      errors: failures,
+    },
+  );
+}
+
+/** The `key` field of a parsed JSON secret, or `MISSING_KEY`. */
+export function pickField(secretId: string, value: unknown, key: string): unknown {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, key)) {
+    return (value as Record<string, unknown>)[key];
+  }
+  throw new SecretCacheError(
+    'MISSING_KEY',
+    secretId,
+    `Secret "${secretId}" has no top-level field "${key}".`,
+  );
+}

@@ -1,0 +1,202 @@
+import {
+  BatchGetSecretValueCommand,
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { SecretCache } from '../src/cache.js';
+import type { SecretCacheError } from '../src/errors.js';
+import { secret } from '../src/manifest.js';
+import { FakeClock } from './support/fakes.js';
+
+const sm = mockClient(SecretsManagerClient);
+const store = new Map<string, string>();
+
+function awsVersion(id: string) {
+  return {
+    Name: id,
+    ARN: `arn:aws:secretsmanager:us-east-1:1:secret:${id}-AbCdEf`,
+    VersionId: `v-${id}`,
+    VersionStages: ['AWSCURRENT'],
+    SecretString: store.get(id),
+  };
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const cache = new SecretCache({
+    client: new SecretsManagerClient({}),
+    clock,
+    ttlMs: 60_000,
+    ttlJitter: 0,
+    retry: { retries: 0 },
+  });
+  return { cache, clock };
+}
+
+const batchCalls = () =>
+  sm.commandCalls(BatchGetSecretValueCommand).map((call) => call.args[0].input.SecretIdList ?? []);
+const singleCalls = () => sm.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input);
+
+beforeEach(() => {
+  sm.reset();
+  store.clear();
+  sm.on(BatchGetSecretValueCommand).callsFake((input: { SecretIdList: string[] }) => ({
+    SecretValues: input.SecretIdList.filter((id) => store.has(id)).map(awsVersion),
+    Errors: input.SecretIdList.filter((id) => !store.has(id)).map((id) => ({
+      SecretId: id,
+      ErrorCode: 'ResourceNotFoundException',
+      Message: "Secrets Manager can't find the specified secret.",
+    })),
+  }));
+  sm.on(GetSecretValueCommand).callsFake((input: { SecretId: string; VersionStage?: string }) => {
+    if (!store.has(input.SecretId))
+      throw new ResourceNotFoundException({ message: 'missing', $metadata: {} });
+    const version = awsVersion(input.SecretId);
+    return input.VersionStage === 'AWSPREVIOUS'
+      ? { ...version, VersionStages: ['AWSPREVIOUS'], SecretString: 'previous' }
+      : version;
+  });
+});
+
+describe('SecretCache.load', () => {
+  it('fetches 45 secrets in three parallel batch calls of at most 20 ids', async () => {
+    const manifest: Record<string, ReturnType<typeof secret.string>> = {};
+    for (let i = 0; i < 45; i++) {
+      store.set(`s${i}`, `value-${i}`);
+      manifest[`k${i}`] = secret.string(`s${i}`);
+    }
+    const { cache } = setup();
+
+    const loaded = await cache.load(manifest);
+
+    expect(batchCalls().map((ids) => ids.length)).toEqual([20, 20, 5]);
+    expect(singleCalls()).toEqual([]);
+    expect(loaded.k44).toBe('value-44');
+    expect(cache.stats().size).toBe(45);
+  });
+
+  it('asks for an id once however many entries use it', async () => {
+    store.set('db', '{"user":"app","password":"pw"}');
+    store.set('api', 'key');
+    const { cache } = setup();
+
+    const loaded = await cache.load({
+      whole: secret.json('db'),
+      user: secret.json('db', { key: 'user' }),
+      password: secret.json('db', { key: 'password', schema: z.string().min(1) }),
+      api: secret.string('api'),
+    });
+
+    expect(batchCalls()).toEqual([['db', 'api']]);
+    expect(loaded).toEqual({
+      whole: { user: 'app', password: 'pw' },
+      user: 'app',
+      password: 'pw',
+      api: 'key',
+    });
+  });
+
+  it('uses GetSecretValue for entries pinned to another stage or a version id', async () => {
+    store.set('a', 'A');
+    store.set('b', 'B');
+    store.set('token', 'current');
+    const { cache } = setup();
+
+    const loaded = await cache.load({
+      a: secret.string('a'),
+      b: secret.string('b'),
+      previous: secret.string('token', { versionStage: 'AWSPREVIOUS' }),
+      pinned: secret.string('token', { versionId: 'v-token' }),
+    });
+
+    expect(batchCalls()).toEqual([['a', 'b']]);
+    expect(singleCalls()).toEqual([
+      { SecretId: 'token', VersionStage: 'AWSPREVIOUS' },
+      { SecretId: 'token', VersionId: 'v-token' },
+    ]);
+    expect(loaded.previous).toBe('previous');
+  });
+
+  it('falls back to one GetSecretValue per id when the batch call is denied, and stops batching', async () => {
+    store.set('a', 'A');
+    store.set('b', 'B');
+    sm.on(BatchGetSecretValueCommand).rejects(
+      Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }),
+    );
+    const { cache, clock } = setup();
+
+    expect(await cache.load({ a: secret.string('a'), b: secret.string('b') })).toEqual({ a: 'A', b: 'B' });
+    expect(batchCalls()).toHaveLength(1);
+    expect(singleCalls().map((input) => input.SecretId)).toEqual(['a', 'b']);
+
+    clock.advance(60_000);
+    await cache.load({ a: secret.string('a'), b: secret.string('b') });
+    expect(batchCalls()).toHaveLength(1);
+    expect(singleCalls()).toHaveLength(4);
+  });
+
+  it('makes no AWS call for a second load of a warm manifest', async () => {
+    store.set('a', 'A');
+    store.set('b', '{"x":1}');
+    const { cache } = setup();
+    const manifest = { a: secret.string('a'), b: secret.json('b', { key: 'x' }) };
+    const first = await cache.load(manifest);
+    sm.resetHistory();
+
+    const second = await cache.load(manifest);
+
+    expect(second).toEqual(first);
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  it('reports every failed entry at once, by manifest key, secret id and code, and no value', async () => {
+    store.set('ok', 'fine');
+    store.set('text', 'not json: hunter2');
+    store.set('db', '{"user":"app","port":"hunter2"}');
+    const { cache } = setup();
+
+    const error = (await cache
+      .load({
+        ok: secret.string('ok'),
+        missing: secret.string('nope'),
+        badJson: secret.json('text'),
+        noKey: secret.json('db', { key: 'password' }),
+        badShape: secret.json('db', { schema: z.object({ port: z.number() }) }),
+      })
+      .catch((e: unknown) => e)) as SecretCacheError;
+
+    expect(error.code).toBe('LOAD_FAILED');
+    expect(error.errors.map(({ key, secretId, code }) => [key, secretId, code])).toEqual([
+      ['missing', 'nope', 'NOT_FOUND'],
+      ['badJson', 'text', 'INVALID_JSON'],
+      ['noKey', 'db', 'MISSING_KEY'],
+      ['badShape', 'db', 'SCHEMA_MISMATCH'],
+    ]);
+    expect(`${error.message}${JSON.stringify(error)}${error.stack}`).not.toContain('hunter2');
+    expect(singleCalls()).toEqual([]);
+  });
+
+  it('rejects a manifest that is not made of secret specs with INVALID_ARGUMENT', async () => {
+    const { cache } = setup();
+
+    await expect(cache.load({ a: { secretId: 'x' } } as never)).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    await expect(cache.load(null as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  it('leaves a lone secret to GetSecretValue', async () => {
+    store.set('a', 'A');
+    const { cache } = setup();
+
+    await cache.load({ a: secret.string('a') });
+
+    expect(batchCalls()).toEqual([]);
+    expect(singleCalls()).toHaveLength(1);
+  });
+});
