@@ -82,14 +82,14 @@ export class Fetcher {
 
   #run<T>(secretId: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         const error = timeoutError(secretId, this.#timeoutMs);
         controller.abort(error);
         reject(error);
       }, this.#timeoutMs);
       timer.unref?.();
-      controller.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
     });
     timedOut.catch(() => {});
     const attempt = async (): Promise<T> => {
@@ -111,13 +111,16 @@ export class Fetcher {
       unref: true,
     });
     // A source that ignores the signal must still not hold its readers past the timeout.
+    // Success needs no abort: only the timer is cleared (an abort would build a DOMException per fetch).
     return Promise.race([retried, timedOut]).then(
       (value) => {
-        controller.abort();
+        clearTimeout(timer);
         return value;
       },
       (error: unknown) => {
-        controller.abort();
+        clearTimeout(timer);
+        // Stop p-retry's pending delay and any request still running, for the timeout and every other failure.
+        if (!controller.signal.aborted) controller.abort(error);
         throw toSecretCacheError(error, secretId);
       },
     );

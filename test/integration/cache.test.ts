@@ -49,7 +49,14 @@ afterAll(async () => {
 
 beforeEach(() => {
   now = 1_700_000_000_000;
-  cache = new SecretCache({ client, ttlMs: TTL_MS, clock: { now: () => now } });
+  // No jitter and no refresh-ahead: these tests pin the TTL boundary and the fetch count exactly.
+  cache = new SecretCache({
+    client,
+    ttlMs: TTL_MS,
+    ttlJitter: 0,
+    refreshAheadMs: 0,
+    clock: { now: () => now },
+  });
 });
 
 afterEach(() => {
