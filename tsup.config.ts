@@ -1,12 +1,14 @@
 import { defineConfig } from 'tsup';
 
 const common = {
-  entry: { index: 'src/index.ts' },
+  // One entry per subpath export. Splitting puts the code they share (the cache) in one chunk per format, so
+  // `secretcache` and `secretcache/lambda` use one SecretCache class, and the core entry never loads the others.
+  entry: { index: 'src/index.ts', lambda: 'src/lambda.ts', middy: 'src/middy.ts' },
   dts: true,
   sourcemap: true,
   target: 'node20',
   platform: 'node',
-  splitting: false,
+  splitting: true,
   treeshake: true,
 } as const;
 

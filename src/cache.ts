@@ -94,6 +94,9 @@ const readSpec: Accessor<unknown> = (entry, options) => {
 };
 
 const noop = (): void => {};
+// lru-cache's get and peek default their options to a fresh `{}`; one shared object saves that allocation on
+// every warm read where V8 does not inline the call. Not frozen: lru-cache writes its `status` field into it.
+const NO_OPTIONS = {};
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 /**
@@ -172,7 +175,8 @@ export class SecretCache {
    * ```
    */
   getSecretString(secretId: string, options?: ReadOptions): Promise<string> {
-    const entry = options === undefined ? this.#entries.get(secretId) : this.#warmPinned(secretId, options);
+    const entry =
+      options === undefined ? this.#entries.get(secretId, NO_OPTIONS) : this.#warmPinned(secretId, options);
     if (entry?.string !== undefined && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.string;
@@ -192,7 +196,8 @@ export class SecretCache {
    * ```
    */
   getSecretBinary(secretId: string, options?: ReadOptions): Promise<Uint8Array> {
-    const entry = options === undefined ? this.#entries.get(secretId) : this.#warmPinned(secretId, options);
+    const entry =
+      options === undefined ? this.#entries.get(secretId, NO_OPTIONS) : this.#warmPinned(secretId, options);
     if (entry !== undefined && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.readBinary();
@@ -222,7 +227,8 @@ export class SecretCache {
     options: JsonReadOptions<Schema> & { readonly schema: Schema },
   ): Promise<StandardSchemaV1.InferOutput<Schema>>;
   getSecretJson(secretId: string, options?: JsonReadOptions<StandardSchemaV1 | undefined>): Promise<unknown> {
-    const entry = options === undefined ? this.#entries.get(secretId) : this.#warmPinned(secretId, options);
+    const entry =
+      options === undefined ? this.#entries.get(secretId, NO_OPTIONS) : this.#warmPinned(secretId, options);
     if (entry !== undefined && this.#clock.now() < entry.refreshAt) {
       const schema = options?.schema;
       if (schema === undefined) {
@@ -251,7 +257,8 @@ export class SecretCache {
    * ```
    */
   getSecretValue(secretId: string, options?: ReadOptions): Promise<SecretRecord> {
-    const entry = options === undefined ? this.#entries.get(secretId) : this.#warmPinned(secretId, options);
+    const entry =
+      options === undefined ? this.#entries.get(secretId, NO_OPTIONS) : this.#warmPinned(secretId, options);
     if (entry?.record !== undefined && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.record;
@@ -331,7 +338,10 @@ export class SecretCache {
    */
   async load<M extends Manifest>(manifest: M): Promise<LoadedSecrets<M>> {
     const entries = manifestEntries(manifest);
-    await this.#prefetch(entries.map(([, spec]) => spec));
+    // The batch calls register as the fetches in flight for their keys before this returns, so the reads below
+    // join them: a key due for refresh-ahead is served at once, an expired one waits for its batch, and entries
+    // pinned to another stage or a version id are fetched alongside, not after.
+    this.#prefetch(entries.map(([, spec]) => spec)).catch(noop);
     const settled = await Promise.allSettled(
       entries.map(([, spec]) => this.#read(spec.secretId, spec, readSpec)),
     );
@@ -417,12 +427,12 @@ export class SecretCache {
   readonly #rotationHooks = {
     currentVersion: (secretId: string, options: ReadOptions): CachedVersion | undefined => {
       const selector = resolveSelector(secretId, options, this.#defaultStage);
-      return selector instanceof SecretCacheError ? undefined : this.#entries.peek(selector.key);
+      return selector instanceof SecretCacheError ? undefined : this.#entries.peek(selector.key, NO_OPTIONS);
     },
     refresh: (secretId: string, options: ReadOptions, seen: CachedVersion | undefined): Promise<void> => {
       const selector = resolveSelector(secretId, options, this.#defaultStage);
       if (selector instanceof SecretCacheError) return Promise.reject(selector);
-      const current = this.#entries.peek(selector.key);
+      const current = this.#entries.peek(selector.key, NO_OPTIONS);
       // Someone already replaced the version `fn` failed with, or it is brand new: read again, fetch nothing.
       if (current !== seen || (current !== undefined && this.#clock.now() - current.fetchedAt < 1_000)) {
         return Promise.resolve();
@@ -437,13 +447,13 @@ export class SecretCache {
     const { versionStage, versionId } = options;
     if (versionId === undefined) {
       if (versionStage === undefined || versionStage === this.#defaultStage)
-        return this.#entries.get(secretId);
+        return this.#entries.get(secretId, NO_OPTIONS);
       const key = this.#pinnedKeys.get(secretId)?.byStage.get(versionStage);
-      return key === undefined ? undefined : this.#entries.get(key);
+      return key === undefined ? undefined : this.#entries.get(key, NO_OPTIONS);
     }
     if (versionStage !== undefined) return undefined;
     const key = this.#pinnedKeys.get(secretId)?.byVersionId.get(versionId);
-    return key === undefined ? undefined : this.#entries.get(key);
+    return key === undefined ? undefined : this.#entries.get(key, NO_OPTIONS);
   }
 
   /**
@@ -461,13 +471,13 @@ export class SecretCache {
     if (signal?.aborted === true) return Promise.reject(aborted(selector.secretId, signal));
 
     const now = this.#clock.now();
-    const entry = this.#entries.get(selector.key);
+    const entry = this.#entries.get(selector.key, NO_OPTIONS);
     if (entry !== undefined && now < entry.expiresAt) {
       this.#hits++;
       if (now >= entry.refreshAt) this.#refreshInBackground(selector, 'refresh-ahead', now);
       return accessor(entry, options, false);
     }
-    const failure = this.#failures.get(selector.key);
+    const failure = this.#failures.get(selector.key, NO_OPTIONS);
     if (failure !== undefined && now < failure.retryAt) {
       if (entry !== undefined && this.#canServeStale(entry, failure.error, now)) {
         this.#backoffSkips++;
@@ -527,7 +537,7 @@ export class SecretCache {
   /** Starts a fetch no reader waits for, unless one is in flight or the key is backing off. */
   #refreshInBackground(selector: Selector, reason: FetchReason, now: number): void {
     if (this.#inflight.has(selector.key)) return;
-    const failure = this.#failures.get(selector.key);
+    const failure = this.#failures.get(selector.key, NO_OPTIONS);
     if (failure !== undefined && now < failure.retryAt) {
       this.#backoffSkips++;
       return;
@@ -582,7 +592,7 @@ export class SecretCache {
         let retryInMs = 0;
         if (this.#inflight.get(selector.key) === fetch) {
           this.#inflight.delete(selector.key);
-          const failures = (this.#failures.peek(selector.key)?.failures ?? 0) + 1;
+          const failures = (this.#failures.peek(selector.key, NO_OPTIONS)?.failures ?? 0) + 1;
           retryInMs = backoffDelayMs(this.#options.backoff, failures, Math.random());
           this.#failures.set(selector.key, { failures, retryAt: failedAt + retryInMs, error });
         }
@@ -619,8 +629,8 @@ export class SecretCache {
       const selector = resolveSelector(spec.secretId, spec, this.#defaultStage);
       if (selector instanceof SecretCacheError || selector.versionId !== undefined) continue;
       if (selector.versionStage !== 'AWSCURRENT' || wanted.has(selector.key)) continue;
-      const entry = this.#entries.peek(selector.key);
-      const failure = this.#failures.peek(selector.key);
+      const entry = this.#entries.peek(selector.key, NO_OPTIONS);
+      const failure = this.#failures.peek(selector.key, NO_OPTIONS);
       if (entry !== undefined && now < entry.refreshAt) continue;
       if (this.#inflight.has(selector.key) || (failure !== undefined && now < failure.retryAt)) continue;
       wanted.set(selector.key, selector);

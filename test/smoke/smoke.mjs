@@ -1,13 +1,30 @@
 // Loads the built package the way users do, once as ESM and once as CommonJS, and reads through each against an
 // in-memory source whose first answer is a transient failure, so p-retry runs. The CommonJS copy is also loaded
-// in a child with require(esm) switched off, as on Node 20 before 20.19. Run after `npm run build`.
+// in a child with require(esm) switched off, as on Node 20 before 20.19. The `secretcache/lambda` and
+// `secretcache/middy` subpaths are loaded both ways too, and the core entry must load neither of them (nor
+// middy). Run after `npm run build`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const esm = await import('secretcache');
+const dist = new URL('../../dist/', import.meta.url);
+
+// The core entry first and alone: which files did require('secretcache') load?
 const cjs = require('secretcache');
+const loadedByCore = Object.keys(require.cache).filter((file) => file.includes('/dist/'));
+assert.ok(
+  loadedByCore.some((file) => file.endsWith('/dist/index.cjs')),
+  'cjs: the core entry is in require.cache',
+);
+assert.deepEqual(
+  loadedByCore.filter((file) => /\/dist\/(lambda|middy)\.cjs$/.test(file)),
+  [],
+  'cjs: requiring the core entry loads neither lambda.cjs nor middy.cjs',
+);
+
+const esm = await import('secretcache');
 
 async function check(format, lib) {
   assert.equal(typeof lib.SecretCache, 'function', `${format}: SecretCache is exported`);
@@ -43,6 +60,101 @@ assert.ok(
   'errors are recognised across builds',
 );
 
+/** The relative imports and requires of a built file, followed through shared chunks. */
+function reachable(entry) {
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(new URL(file, dist), 'utf8');
+    for (const [, spec] of code.matchAll(/(?:from\s*|import\s*\(?|require\()\s*['"]\.\/([^'"]+)['"]/g))
+      visit(spec);
+  };
+  visit(entry);
+  return [...seen];
+}
+for (const entry of ['index.js', 'index.cjs']) {
+  const files = reachable(entry);
+  assert.ok(files.length > 1, `${entry}: the import scan follows its chunk`);
+  assert.deepEqual(
+    files.filter((file) => /^(lambda|middy)\./.test(file)),
+    [],
+    `${entry} does not import the lambda or middy entry`,
+  );
+}
+for (const file of readdirSync(dist).filter((name) => /\.(c?js|d\.c?ts)$/.test(name))) {
+  // TSDoc examples may import them; the code and declarations may not.
+  const code = readFileSync(new URL(file, dist), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+  assert.doesNotMatch(
+    code,
+    /from\s*['"](@middy\/core|aws-lambda)['"]|require\(['"](@middy\/core|aws-lambda)['"]\)/,
+    `${file} needs neither @middy/core nor aws-lambda (code or types)`,
+  );
+}
+
+/** A manifest of two secrets over a counting in-memory source, for the lambda and middy entries. */
+function fixture(lib) {
+  const calls = [];
+  const source = {
+    async getSecretValue({ secretId }) {
+      calls.push(secretId);
+      return {
+        name: secretId,
+        arn: `arn:${secretId}`,
+        versionId: 'v1',
+        versionStages: ['AWSCURRENT'],
+        createdDate: undefined,
+        secretString: secretId === 'db' ? '{"user":"app"}' : 'key',
+      };
+    },
+  };
+  const cache = new lib.SecretCache({ source });
+  const manifest = { db: lib.secret.json('db'), apiKey: lib.secret.string('api-key') };
+  return { calls, cache, manifest };
+}
+
+const context = { awsRequestId: 'smoke-1', getRemainingTimeInMillis: () => 3_000 };
+
+async function checkIntegrations(format, lib, lambda, middy) {
+  assert.equal(typeof lambda.withSecrets, 'function', `${format}: withSecrets is exported`);
+  assert.equal(typeof middy.secretsMiddleware, 'function', `${format}: secretsMiddleware is exported`);
+
+  const viaLambda = fixture(lib);
+  const handler = lambda.withSecrets(
+    viaLambda.manifest,
+    async (event, ctx, secrets) => `${event.n} ${ctx.awsRequestId} ${secrets.db.user} ${secrets.apiKey}`,
+    { cache: viaLambda.cache },
+  );
+  assert.equal(
+    await handler({ n: 1 }, context),
+    '1 smoke-1 app key',
+    `${format}: withSecrets hands over secrets`,
+  );
+  assert.equal(await handler({ n: 2 }, context), '2 smoke-1 app key', `${format}: withSecrets, warm`);
+  assert.deepEqual(
+    viaLambda.calls.sort(),
+    ['api-key', 'db'],
+    `${format}: withSecrets fetched each secret once`,
+  );
+
+  const viaMiddy = fixture(lib);
+  const middleware = middy.secretsMiddleware(viaMiddy.manifest, {
+    cache: viaMiddy.cache,
+    contextKey: 'vault',
+  });
+  const request = { event: {}, context: { ...context }, response: null, error: null, internal: {} };
+  assert.equal(await middleware.before(request), undefined, `${format}: before() gives no early response`);
+  assert.deepEqual(request.context.vault, { db: { user: 'app' }, apiKey: 'key' }, `${format}: context.vault`);
+}
+
+await checkIntegrations('esm', esm, await import('secretcache/lambda'), await import('secretcache/middy'));
+await checkIntegrations('cjs', cjs, require('secretcache/lambda'), require('secretcache/middy'));
+assert.equal(
+  (await import('secretcache/lambda')).withSecrets.name,
+  'withSecrets',
+  'esm: secretcache/lambda resolves',
+);
+
 const child = `
   const { SecretCache } = require('secretcache');
   let calls = 0;
@@ -51,7 +163,10 @@ const child = `
     return { name: 'x', arn: 'x', versionId: 'v', versionStages: [], createdDate: undefined, secretString: 'ok' };
   } } });
   cache.getSecretString('x').then((v) => { if (v !== 'ok' || calls !== 2) process.exit(1); });
+  const { withSecrets } = require('secretcache/lambda');
+  const { secretsMiddleware } = require('secretcache/middy');
+  if (typeof withSecrets !== 'function' || typeof secretsMiddleware !== 'function') process.exit(2);
 `;
 execFileSync(process.execPath, ['--no-experimental-require-module', '-e', child], { stdio: 'inherit' });
 
-console.log('smoke: 3 passed, 0 failed');
+console.log('smoke: 6 passed, 0 failed');

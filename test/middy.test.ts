@@ -1,0 +1,149 @@
+import { inspect } from 'node:util';
+import middy from '@middy/core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isSecretCacheError, SecretCache, type SecretCacheError } from '../src/index.js';
+import { secretsMiddleware } from '../src/middy.js';
+import { ordersEnvironment, ordersManifest, ordersValues, putOrders, TTL_MS } from './fixtures/orders.js';
+import { lambdaContext } from './support/memory-client.js';
+
+type HandlerModule = typeof import('./fixtures/middy-handler.js');
+
+// Listens from before the handler module is imported: its initial load runs (and, for `failingHandler`, fails)
+// while nobody awaits it yet.
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => {
+  unhandled.push(reason);
+};
+let fixture: HandlerModule;
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  fixture = await import('./fixtures/middy-handler.js');
+});
+
+afterAll(() => {
+  process.off('unhandledRejection', onUnhandled);
+});
+
+/**
+ * A Lambda context for calling a middy handler directly. middy types its context as including what the
+ * middlewares add (`vault`), which the runtime's object gets only once `before` ran; hence the cast.
+ */
+const context = (requestId: string): never => lambdaContext(requestId) as never;
+
+/** Lets Node run its unhandled-rejection check, which follows the microtask queue's drain. */
+const nextTurns = async (): Promise<void> => {
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** What the fixture handler answers for an order when the secrets are in their `generation`-th version. */
+const expected = (orderId: string, requestId: string, generation: number) => {
+  const values = ordersValues(generation);
+  return {
+    orderId,
+    requestId,
+    dbPassword: values.db.password,
+    stripeKey: values.stripeKey,
+    signingKey: [...values.signingKey],
+  };
+};
+
+const batchOfAll = {
+  operation: 'BatchGetSecretValue',
+  secretIds: ['prod/orders/db', 'prod/orders/stripe-key', 'prod/orders/signing-key'],
+};
+
+describe('secretsMiddleware with middy', () => {
+  it('starts loading at import, then puts cached secrets on context.vault until the TTL passes', async () => {
+    const { client, clock } = fixture.orders;
+    await vi.waitFor(() => expect(client.calls).toEqual([batchOfAll]));
+
+    expect(await fixture.handler({ orderId: 'o-1' }, context('req-1'))).toEqual(expected('o-1', 'req-1', 1));
+    expect(client.calls).toHaveLength(1);
+
+    expect(await fixture.handler({ orderId: 'o-2' }, context('req-2'))).toEqual(expected('o-2', 'req-2', 1));
+    expect(client.calls).toHaveLength(1);
+
+    putOrders(client, 2);
+    clock.advance(TTL_MS / 2);
+    expect(await fixture.handler({ orderId: 'o-3' }, context('req-3'))).toEqual(expected('o-3', 'req-3', 1));
+    expect(client.calls).toHaveLength(1);
+
+    clock.advance(TTL_MS / 2);
+    expect(await fixture.handler({ orderId: 'o-4' }, context('req-4'))).toEqual(expected('o-4', 'req-4', 2));
+    expect(client.calls).toEqual([batchOfAll, batchOfAll]);
+
+    expect(await fixture.handler({ orderId: 'o-5' }, context('req-5'))).toEqual(expected('o-5', 'req-5', 2));
+    expect(client.calls).toHaveLength(2);
+  });
+
+  it('turns an initial failure into the first invocation’s error, never an unhandled rejection, and loads again on the next', async () => {
+    const { cache, client, clock } = fixture.failing;
+    await vi.waitFor(() => expect(cache.stats().errors).toBe(3));
+    await nextTurns();
+    expect(unhandled).toEqual([]);
+
+    const first = (await fixture
+      .failingHandler({ orderId: 'o-1' }, context('req-1'))
+      .catch((e: unknown) => e)) as SecretCacheError;
+    expect(isSecretCacheError(first)).toBe(true);
+    expect(first.code).toBe('LOAD_FAILED');
+    expect(first.errors.map(({ key, code }) => [key, code])).toEqual([
+      ['db', 'THROTTLED'],
+      ['stripeKey', 'THROTTLED'],
+      ['signingKey', 'THROTTLED'],
+    ]);
+    expect(client.calls).toEqual([batchOfAll]);
+
+    client.failWith = undefined;
+    clock.advance(1_000); // past the failed secrets' backoff
+    expect(await fixture.failingHandler({ orderId: 'o-2' }, context('req-2'))).toEqual(
+      expected('o-2', 'req-2', 1),
+    );
+    expect(client.calls).toEqual([batchOfAll, batchOfAll]);
+    await nextTurns();
+    expect(unhandled).toEqual([]);
+  });
+
+  it('puts the secrets on context.secrets by default, out of sight of JSON.stringify and console.log', async () => {
+    const { cache } = ordersEnvironment();
+    let seen: unknown;
+    const handler = middy()
+      .use(secretsMiddleware(ordersManifest, { cache }))
+      .handler(async (_event, received) => {
+        seen = received;
+        return received.secrets.stripeKey;
+      });
+
+    expect(await handler({}, context('req-1'))).toBe(ordersValues(1).stripeKey);
+    const password = ordersValues(1).db.password;
+    expect(JSON.stringify(seen)).not.toContain(password);
+    expect(inspect(seen, { depth: 5 })).not.toContain(password);
+    expect(Object.keys(seen as object)).not.toContain('secrets');
+  });
+
+  it('resolves before() to undefined, so middy never takes it for an early response', async () => {
+    const { cache } = ordersEnvironment();
+    const middleware = secretsMiddleware(ordersManifest, { cache });
+    const request = { context: lambdaContext('req-1') };
+
+    await expect(middleware.before(request as never)).resolves.toBeUndefined();
+    expect((request.context as unknown as Record<string, unknown>).secrets).toMatchObject({
+      stripeKey: ordersValues(1).stripeKey,
+    });
+  });
+
+  it('throws at once for a malformed contextKey, manifest or cache', () => {
+    const cache = new SecretCache({ source: { getSecretValue: () => Promise.reject(new Error('unused')) } });
+
+    expect(() => secretsMiddleware({}, { cache, contextKey: '' })).toThrow(
+      'Expected `contextKey` to be a non-empty string.',
+    );
+    expect(() => secretsMiddleware({ a: 'x' } as never, { cache })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+    expect(() => secretsMiddleware({}, { cache: { load: 1 } as never })).toThrow(
+      'Expected `cache` of secretsMiddleware to be a SecretCache.',
+    );
+  });
+});
