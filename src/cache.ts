@@ -1,10 +1,10 @@
-import { LRUCache } from 'lru-cache';
-import { backoffDelayMs, lifetimeMs } from './backoff.js';
+import type { LRUCache } from 'lru-cache';
 import { type Clock, TurnClock } from './clock.js';
-import { CachedVersion, type SecretRecord } from './entry.js';
+import type { CachedVersion, SecretRecord } from './entry.js';
 import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './errors.js';
 import { EventEmitter, type FetchReason } from './events.js';
 import { Fetcher, isTransient } from './fetcher.js';
+import { Flights } from './flights.js';
 import { validateSecretJson } from './json.js';
 import {
   type LoadedSecrets,
@@ -26,13 +26,8 @@ import {
 } from './options.js';
 import { type SecretAs, type WithSecretOptions, type WithSecretValue, withSecret } from './rotation.js';
 import type { StandardSchemaV1 } from './schema.js';
-import {
-  AwsSecretSource,
-  type BatchResult,
-  MAX_BATCH_SIZE,
-  type SecretVersion,
-  toSecretCacheError,
-} from './source.js';
+import { AwsSecretSource, toSecretCacheError } from './source.js';
+import { type Failure, NO_OPTIONS, VersionStore } from './store.js';
 
 /** Counters since the cache was made. Holds no secret id and no value. */
 export interface SecretCacheStats {
@@ -54,19 +49,6 @@ export interface SecretCacheStats {
   readonly backoffSkips: number;
   /** Fetches in flight now. */
   readonly inflight: number;
-}
-
-/** The backoff state of a key whose last fetch failed. */
-interface Failure {
-  readonly failures: number;
-  readonly retryAt: number;
-  readonly error: SecretCacheError;
-}
-
-/** Cache keys of the non-default selectors of one secret, kept so a warm pinned read builds no string. */
-interface PinnedKeys {
-  readonly byStage: Map<string, string>;
-  readonly byVersionId: Map<string, string>;
 }
 
 type Accessor<T> = (entry: CachedVersion, options: ReadOptions | undefined, stale: boolean) => Promise<T>;
@@ -94,9 +76,6 @@ const readSpec: Accessor<unknown> = (entry, options) => {
 };
 
 const noop = (): void => {};
-// lru-cache's get and peek default their options to a fresh `{}`; one shared object saves that allocation on
-// every warm read where V8 does not inline the call. Not frozen: lru-cache writes its `status` field into it.
-const NO_OPTIONS = {};
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
 /**
@@ -117,23 +96,20 @@ const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
  */
 export class SecretCache {
   readonly #options: ResolvedOptions;
-  readonly #fetcher: Fetcher;
   readonly #clock: Clock;
   readonly #defaultStage: string;
   readonly #events: EventEmitter;
+  readonly #store: VersionStore;
+  readonly #flights: Flights;
+  // The store's maps, held here too so that a warm read reaches them in one property load.
   readonly #entries: LRUCache<string, CachedVersion>;
   readonly #failures: LRUCache<string, Failure>;
-  readonly #pinnedKeys = new Map<string, PinnedKeys>();
-  readonly #inflight = new Map<string, Promise<CachedVersion>>();
+  readonly #inflight: Map<string, Promise<CachedVersion>>;
   #hits = 0;
   #misses = 0;
-  #fetches = 0;
-  #errors = 0;
   #staleServed = 0;
   #refreshAhead = 0;
   #backoffSkips = 0;
-  /** Set once a `BatchGetSecretValue` was denied: later loads fetch one secret at a time. */
-  #batchDenied = false;
 
   /**
    * @param options - see {@link SecretCacheOptions}; a malformed option throws a `TypeError` naming it.
@@ -141,22 +117,19 @@ export class SecretCache {
   constructor(options?: SecretCacheOptions) {
     this.#options = resolveOptions(options);
     this.#defaultStage = this.#options.versionStage;
-    const source = options?.source ?? new AwsSecretSource(options?.client);
-    this.#fetcher = new Fetcher(source, this.#options.retry, this.#options.fetchTimeoutMs);
     this.#clock = options?.clock ?? new TurnClock();
     this.#events = new EventEmitter(options?.hooks);
-    this.#entries = new LRUCache<string, CachedVersion>({
-      max: this.#options.maxEntries,
-      dispose: (entry, key, reason) => {
-        if (reason === 'set') return;
-        this.#forgetPinnedKey(entry.secretId, key);
-        if ((reason === 'evict' || reason === 'delete') && this.#events.wantsEvict()) {
-          const { secretId, versionStage, versionId } = entry;
-          this.#events.evict({ secretId, versionStage, versionId, reason });
-        }
-      },
+    this.#store = new VersionStore(this.#options.maxEntries, (entry, reason) => {
+      if (!this.#events.wantsEvict()) return;
+      const { secretId, versionStage, versionId } = entry;
+      this.#events.evict({ secretId, versionStage, versionId, reason });
     });
-    this.#failures = new LRUCache<string, Failure>({ max: this.#options.maxEntries });
+    this.#entries = this.#store.entries;
+    this.#failures = this.#store.failures;
+    this.#inflight = this.#store.inflight;
+    const source = options?.source ?? new AwsSecretSource(options?.client);
+    const fetcher = new Fetcher(source, this.#options.retry, this.#options.fetchTimeoutMs);
+    this.#flights = new Flights(this.#store, fetcher, this.#events, this.#clock, this.#options);
   }
 
   /**
@@ -176,7 +149,9 @@ export class SecretCache {
    */
   getSecretString(secretId: string, options?: ReadOptions): Promise<string> {
     const entry =
-      options === undefined ? this.#entries.get(secretId, NO_OPTIONS) : this.#warmPinned(secretId, options);
+      options === undefined
+        ? this.#entries.get(secretId, NO_OPTIONS)
+        : this.#store.warmPinned(secretId, options, this.#defaultStage);
     if (entry?.string !== undefined && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.string;
@@ -197,7 +172,9 @@ export class SecretCache {
    */
   getSecretBinary(secretId: string, options?: ReadOptions): Promise<Uint8Array> {
     const entry =
-      options === undefined ? this.#entries.get(secretId, NO_OPTIONS) : this.#warmPinned(secretId, options);
+      options === undefined
+        ? this.#entries.get(secretId, NO_OPTIONS)
+        : this.#store.warmPinned(secretId, options, this.#defaultStage);
     if (entry !== undefined && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.readBinary();
@@ -228,7 +205,9 @@ export class SecretCache {
   ): Promise<StandardSchemaV1.InferOutput<Schema>>;
   getSecretJson(secretId: string, options?: JsonReadOptions<StandardSchemaV1 | undefined>): Promise<unknown> {
     const entry =
-      options === undefined ? this.#entries.get(secretId, NO_OPTIONS) : this.#warmPinned(secretId, options);
+      options === undefined
+        ? this.#entries.get(secretId, NO_OPTIONS)
+        : this.#store.warmPinned(secretId, options, this.#defaultStage);
     if (entry !== undefined && this.#clock.now() < entry.refreshAt) {
       const schema = options?.schema;
       if (schema === undefined) {
@@ -258,7 +237,9 @@ export class SecretCache {
    */
   getSecretValue(secretId: string, options?: ReadOptions): Promise<SecretRecord> {
     const entry =
-      options === undefined ? this.#entries.get(secretId, NO_OPTIONS) : this.#warmPinned(secretId, options);
+      options === undefined
+        ? this.#entries.get(secretId, NO_OPTIONS)
+        : this.#store.warmPinned(secretId, options, this.#defaultStage);
     if (entry?.record !== undefined && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.record;
@@ -283,7 +264,7 @@ export class SecretCache {
   refreshNow(secretId: string, options?: ReadOptions): Promise<void> {
     const selector = resolveSelector(secretId, options, this.#defaultStage);
     if (selector instanceof SecretCacheError) return Promise.reject(selector);
-    const done = this.#fetch(selector, 'refresh-now').then(noop);
+    const done = this.#flights.fetch(selector, 'refresh-now').then(noop);
     return options?.signal === undefined ? done : this.#abortable(done, options.signal, selector.secretId);
   }
 
@@ -341,7 +322,7 @@ export class SecretCache {
     // The batch calls register as the fetches in flight for their keys before this returns, so the reads below
     // join them: a key due for refresh-ahead is served at once, an expired one waits for its batch, and entries
     // pinned to another stage or a version id are fetched alongside, not after.
-    this.#prefetch(entries.map(([, spec]) => spec)).catch(noop);
+    this.#flights.prefetch(entries.map(([, spec]) => spec)).catch(noop);
     const settled = await Promise.allSettled(
       entries.map(([, spec]) => this.#read(spec.secretId, spec, readSpec)),
     );
@@ -373,24 +354,7 @@ export class SecretCache {
    * ```
    */
   invalidate(secretId?: string): void {
-    if (secretId === undefined) {
-      this.#inflight.clear();
-      this.#failures.clear();
-      this.#entries.clear();
-      this.#pinnedKeys.clear();
-      return;
-    }
-    const prefix = `${secretId}\0`;
-    const belongs = (key: string): boolean => key === secretId || key.startsWith(prefix);
-    for (const key of [...this.#inflight.keys()]) if (belongs(key)) this.#inflight.delete(key);
-    for (const key of [...this.#failures.keys()]) if (belongs(key)) this.#failures.delete(key);
-    this.#entries.delete(secretId);
-    const pinned = this.#pinnedKeys.get(secretId);
-    if (pinned !== undefined) {
-      for (const key of [...pinned.byStage.values(), ...pinned.byVersionId.values()])
-        this.#entries.delete(key);
-      this.#pinnedKeys.delete(secretId);
-    }
+    this.#store.invalidate(secretId);
   }
 
   /**
@@ -408,8 +372,8 @@ export class SecretCache {
     return {
       hits: this.#hits,
       misses: this.#misses,
-      fetches: this.#fetches,
-      errors: this.#errors,
+      fetches: this.#flights.started,
+      errors: this.#flights.failed,
       size: this.#entries.size,
       staleServed: this.#staleServed,
       refreshAhead: this.#refreshAhead,
@@ -437,24 +401,9 @@ export class SecretCache {
       if (current !== seen || (current !== undefined && this.#clock.now() - current.fetchedAt < 1_000)) {
         return Promise.resolve();
       }
-      return this.#fetch(selector, 'refresh-now').then(noop);
+      return this.#flights.fetch(selector, 'refresh-now').then(noop);
     },
   };
-
-  /** The entry of a warm read with options, found without building a key; `undefined` sends it the slow way. */
-  #warmPinned(secretId: string, options: ReadOptions): CachedVersion | undefined {
-    if (typeof options !== 'object' || options === null || options.signal?.aborted === true) return undefined;
-    const { versionStage, versionId } = options;
-    if (versionId === undefined) {
-      if (versionStage === undefined || versionStage === this.#defaultStage)
-        return this.#entries.get(secretId, NO_OPTIONS);
-      const key = this.#pinnedKeys.get(secretId)?.byStage.get(versionStage);
-      return key === undefined ? undefined : this.#entries.get(key, NO_OPTIONS);
-    }
-    if (versionStage !== undefined) return undefined;
-    const key = this.#pinnedKeys.get(secretId)?.byVersionId.get(versionId);
-    return key === undefined ? undefined : this.#entries.get(key, NO_OPTIONS);
-  }
 
   /**
    * The slow path of every read. In order: fresh (maybe starting a refresh-ahead), backing off (stale value or
@@ -492,7 +441,7 @@ export class SecretCache {
     }
 
     this.#misses++;
-    const result = this.#fetch(selector, 'miss').then(
+    const result = this.#flights.fetch(selector, 'miss').then(
       (fetched) => accessor(fetched, options, false),
       (error: SecretCacheError) => {
         const later = this.#clock.now();
@@ -544,152 +493,7 @@ export class SecretCache {
     }
     if (reason === 'refresh-ahead') this.#refreshAhead++;
     // The outcome is recorded by #fetch (the entry, or the failure and its backoff); nobody else awaits it.
-    this.#fetch(selector, reason).catch(noop);
-  }
-
-  /** Starts a fetch for `selector`, or joins the one in flight: concurrent misses share one source call. */
-  #fetch(selector: Selector, reason: FetchReason): Promise<CachedVersion> {
-    const pending = this.#inflight.get(selector.key);
-    if (pending !== undefined) return pending;
-    return this.#track(selector, reason, this.#clock.now(), this.#fetchOne(selector));
-  }
-
-  #fetchOne(selector: Selector): Promise<SecretVersion> {
-    this.#fetches++;
-    const { secretId, versionStage, versionId } = selector;
-    return this.#fetcher.fetch({ secretId, versionStage, versionId });
-  }
-
-  /**
-   * Makes `work` the fetch in flight for `selector`: while it runs, reads join it; when it answers, the
-   * version is cached (unless `invalidate` dropped the key meanwhile) or the failure and its backoff recorded.
-   */
-  #track(
-    selector: Selector,
-    reason: FetchReason,
-    startedAt: number,
-    work: Promise<SecretVersion>,
-  ): Promise<CachedVersion> {
-    const { secretId, versionStage, versionId } = selector;
-    const fetch: Promise<CachedVersion> = work.then(
-      (version) => {
-        const entry = this.#makeEntry(selector, version, startedAt);
-        if (this.#inflight.get(selector.key) === fetch) {
-          this.#inflight.delete(selector.key);
-          this.#failures.delete(selector.key);
-          this.#store(selector, entry);
-        }
-        if (this.#events.wantsFetch()) {
-          const durationMs = this.#clock.now() - startedAt;
-          this.#events.fetch({ secretId, versionStage, versionId, durationMs, reason });
-        }
-        return entry;
-      },
-      (thrown: unknown) => {
-        const error = toSecretCacheError(thrown, secretId);
-        this.#errors++;
-        const failedAt = this.#clock.now();
-        let retryInMs = 0;
-        if (this.#inflight.get(selector.key) === fetch) {
-          this.#inflight.delete(selector.key);
-          const failures = (this.#failures.peek(selector.key, NO_OPTIONS)?.failures ?? 0) + 1;
-          retryInMs = backoffDelayMs(this.#options.backoff, failures, Math.random());
-          this.#failures.set(selector.key, { failures, retryAt: failedAt + retryInMs, error });
-        }
-        if (this.#events.wantsError()) {
-          const durationMs = failedAt - startedAt;
-          this.#events.error({
-            secretId,
-            versionStage,
-            versionId,
-            durationMs,
-            reason,
-            code: error.code,
-            error,
-            retryInMs,
-          });
-        }
-        throw error;
-      },
-    );
-    this.#inflight.set(selector.key, fetch);
-    return fetch;
-  }
-
-  /**
-   * Warms the cache for a load: every `AWSCURRENT` entry not held fresh, not in flight and not backing off is
-   * fetched with `BatchGetSecretValue`, 20 ids a call, the calls in parallel. Whatever a batch does not answer
-   * is left to the load's ordinary reads.
-   */
-  async #prefetch(specs: readonly SecretSpec[]): Promise<void> {
-    if (!this.#fetcher.canBatch || this.#batchDenied) return;
-    const now = this.#clock.now();
-    const wanted = new Map<string, Selector>();
-    for (const spec of specs) {
-      const selector = resolveSelector(spec.secretId, spec, this.#defaultStage);
-      if (selector instanceof SecretCacheError || selector.versionId !== undefined) continue;
-      if (selector.versionStage !== 'AWSCURRENT' || wanted.has(selector.key)) continue;
-      const entry = this.#entries.peek(selector.key, NO_OPTIONS);
-      const failure = this.#failures.peek(selector.key, NO_OPTIONS);
-      if (entry !== undefined && now < entry.refreshAt) continue;
-      if (this.#inflight.has(selector.key) || (failure !== undefined && now < failure.retryAt)) continue;
-      wanted.set(selector.key, selector);
-    }
-    // One id alone gains nothing from a batch call and costs its extra IAM permission.
-    if (wanted.size < 2) return;
-    const selectors = [...wanted.values()];
-    const chunks: Selector[][] = [];
-    for (let start = 0; start < selectors.length; start += MAX_BATCH_SIZE) {
-      chunks.push(selectors.slice(start, start + MAX_BATCH_SIZE));
-    }
-    await Promise.all(chunks.map((chunk) => this.#batch(chunk, now)));
-  }
-
-  async #batch(selectors: readonly Selector[], startedAt: number): Promise<void> {
-    this.#fetches++;
-    const batch: Promise<BatchResult> = this.#fetcher.batch(selectors.map((selector) => selector.secretId));
-    const answerFor =
-      (selector: Selector) =>
-      (result: BatchResult): SecretVersion | Promise<SecretVersion> => {
-        const id = selector.secretId;
-        const version = result.versions.find((candidate) => candidate.name === id || candidate.arn === id);
-        if (version !== undefined) return version;
-        const failure = result.errors.find((candidate) => candidate.secretId === id);
-        if (failure !== undefined) throw failure.error;
-        return this.#fetchOne(selector); // answered under another name (a partial ARN, say): ask for it alone
-      };
-    const fallback =
-      (selector: Selector) =>
-      (error: SecretCacheError): Promise<SecretVersion> => {
-        // Denied or unsupported batch calls are not the secrets' fault: fetch each alone, and stop batching.
-        if (error.code !== 'ACCESS_DENIED' && error.code !== 'INVALID_REQUEST')
-          throw new SecretCacheError(error.code, selector.secretId, error.message, { cause: error.cause });
-        this.#batchDenied = true;
-        return this.#fetchOne(selector);
-      };
-    const tracked = selectors.map((selector) =>
-      this.#track(selector, 'load', startedAt, batch.then(answerFor(selector), fallback(selector))),
-    );
-    await Promise.allSettled(tracked);
-  }
-
-  #makeEntry(selector: Selector, version: SecretVersion, startedAt: number): CachedVersion {
-    if (selector.versionId !== undefined) {
-      const forever = Number.POSITIVE_INFINITY;
-      return new CachedVersion(selector, version, startedAt, forever, forever);
-    }
-    const { ttlMs, ttlJitter, refreshAheadMs } = this.#options;
-    const isRefresh = this.#entries.has(selector.key);
-    // Age counts from the request, not the answer: the value may have changed while it travelled.
-    const lifetime = ttlJitter === 0 ? ttlMs : lifetimeMs(ttlMs, ttlJitter, isRefresh, Math.random());
-    const expiresAt = startedAt + lifetime;
-    return new CachedVersion(
-      selector,
-      version,
-      startedAt,
-      expiresAt,
-      expiresAt - Math.min(refreshAheadMs, lifetime / 2),
-    );
+    this.#flights.fetch(selector, reason).catch(noop);
   }
 
   /** Rejects with `ABORTED` when `signal` fires first; the shared fetch goes on for everyone else. */
@@ -708,28 +512,6 @@ export class SecretCache {
         },
       );
     });
-  }
-
-  #store(selector: Selector, entry: CachedVersion): void {
-    this.#entries.set(selector.key, entry);
-    if (selector.key === selector.secretId) return;
-    let pinned = this.#pinnedKeys.get(selector.secretId);
-    if (pinned === undefined) {
-      pinned = { byStage: new Map(), byVersionId: new Map() };
-      this.#pinnedKeys.set(selector.secretId, pinned);
-    }
-    if (selector.versionId === undefined) pinned.byStage.set(selector.versionStage as string, selector.key);
-    else pinned.byVersionId.set(selector.versionId, selector.key);
-  }
-
-  #forgetPinnedKey(secretId: string, key: string): void {
-    if (key === secretId) return;
-    const pinned = this.#pinnedKeys.get(secretId);
-    if (pinned === undefined) return;
-    // Keys read `${secretId}\0s\0${stage}` or `${secretId}\0v\0${versionId}` (see resolveSelector).
-    const kind = key.charAt(secretId.length + 1);
-    (kind === 's' ? pinned.byStage : pinned.byVersionId).delete(key.slice(secretId.length + 3));
-    if (pinned.byStage.size === 0 && pinned.byVersionId.size === 0) this.#pinnedKeys.delete(secretId);
   }
 }
 
