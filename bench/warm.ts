@@ -152,6 +152,63 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
   };
   const after = (): void => expectNoCall();
 
+  /** A group's floor row: `await map.get(id)` round-robin over `ids`, after checking every id's value. */
+  const floorOverIds = (
+    name: string,
+    group: string,
+    ids: readonly string[],
+    map: ReadonlyMap<string, Promise<unknown>>,
+  ): Row => ({
+    name,
+    group,
+    kind: 'floor',
+    setup: () => {
+      const next = roundRobin(ids);
+      return warmed(
+        async () => {
+          for (const id of ids) assert.equal(await map.get(id), fakeValue(id));
+        },
+        () => map.get(next()),
+      );
+    },
+    after,
+  });
+
+  /** Reads every id of `ids` from `ours`, checking each value. */
+  const readEach = async (ours: SecretCache, ids: readonly string[]): Promise<void> => {
+    for (const id of ids) assert.equal(await ours.getSecretString(id), fakeValue(id));
+  };
+
+  /**
+   * A group's row of ours: `getSecretString` round-robin over `ids` on `ours`, once `warmUp` (by default a read
+   * of every id) has filled it and a second read of every id has checked the values without a fetch.
+   */
+  const oursOverIds = (
+    name: string,
+    group: string,
+    ids: readonly string[],
+    ours: SecretCache,
+    warmUp = (): Promise<void> => readEach(ours, ids),
+  ): Row => ({
+    name,
+    group,
+    kind: 'ours',
+    setup: async () => {
+      const next = roundRobin(ids);
+      await warmUp();
+      return warmed(
+        async () => {
+          const { fetches } = ours.stats();
+          await readEach(ours, ids);
+          assert.equal(ours.stats().fetches, fetches, 'a warm read fetched');
+        },
+        () => ours.getSecretString(next()),
+        ours,
+      );
+    },
+    after,
+  });
+
   const rows: Row[] = [
     // ---- one id
     {
@@ -289,111 +346,26 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
       after,
     },
     // ---- 100 distinct ids, round-robin
-    {
-      name: 'floor: await map.get(id), 100 ids',
-      group: '100 ids',
-      kind: 'floor',
-      setup: () => {
-        const next = roundRobin(IDS_100);
-        return warmed(
-          async () => {
-            for (const id of IDS_100) assert.equal(await floorMap.get(id), fakeValue(id));
-          },
-          () => floorMap.get(next()),
-        );
-      },
-      after,
-    },
-    {
-      name: 'getSecretString, 100 ids',
-      group: '100 ids',
-      kind: 'ours',
-      setup: async () => {
-        const next = roundRobin(IDS_100);
-        for (const id of IDS_100) assert.equal(await cache.getSecretString(id), fakeValue(id));
-        return warmed(
-          async () => {
-            const { fetches } = cache.stats();
-            for (const id of IDS_100) assert.equal(await cache.getSecretString(id), fakeValue(id));
-            assert.equal(cache.stats().fetches, fetches);
-          },
-          () => cache.getSecretString(next()),
-          cache,
-        );
-      },
-      after,
-    },
+    floorOverIds('floor: await map.get(id), 100 ids', '100 ids', IDS_100, floorMap),
+    oursOverIds('getSecretString, 100 ids', '100 ids', IDS_100, cache),
     // ---- 10,000 distinct ids
-    {
-      name: 'floor: await map.get(id), 10,000 ids',
-      group: '10,000 ids',
-      kind: 'floor',
-      setup: () => {
-        const next = roundRobin(IDS_10K);
-        return warmed(
-          async () => {
-            for (const id of IDS_10K) assert.equal(await floorMap10k.get(id), fakeValue(id));
-          },
-          () => floorMap10k.get(next()),
-        );
-      },
-      after,
-    },
-    {
-      name: 'getSecretString, 10,000 ids (maxEntries 10,000)',
-      group: '10,000 ids',
-      kind: 'ours',
-      setup: async () => {
-        const next = roundRobin(IDS_10K);
+    floorOverIds('floor: await map.get(id), 10,000 ids', '10,000 ids', IDS_10K, floorMap10k),
+    oursOverIds(
+      'getSecretString, 10,000 ids (maxEntries 10,000)',
+      '10,000 ids',
+      IDS_10K,
+      bigCache,
+      async () => {
         const before = aws.calls();
         await Promise.all(IDS_10K.map((id) => bigCache.getSecretString(id)));
-        for (const id of IDS_10K) assert.equal(await bigCache.getSecretString(id), fakeValue(id));
+        await readEach(bigCache, IDS_10K);
         assert.equal(bigCache.stats().fetches, IDS_10K.length);
         assert.ok(aws.calls() - before <= IDS_10K.length);
-        return warmed(
-          async () => {
-            for (const id of IDS_10K) assert.equal(await bigCache.getSecretString(id), fakeValue(id));
-            assert.equal(bigCache.stats().fetches, IDS_10K.length);
-          },
-          () => bigCache.getSecretString(next()),
-          bigCache,
-        );
       },
-      after,
-    },
+    ),
     // ---- ARN-length ids
-    {
-      name: 'floor: await map.get(arn), 100 ARNs',
-      group: '100 ARN ids',
-      kind: 'floor',
-      setup: () => {
-        const next = roundRobin(ARN_IDS_100);
-        return warmed(
-          async () => {
-            for (const id of ARN_IDS_100) assert.equal(await floorMap.get(id), fakeValue(id));
-          },
-          () => floorMap.get(next()),
-        );
-      },
-      after,
-    },
-    {
-      name: 'getSecretString, 100 ARNs',
-      group: '100 ARN ids',
-      kind: 'ours',
-      setup: async () => {
-        const next = roundRobin(ARN_IDS_100);
-        for (const id of ARN_IDS_100) assert.equal(await cache.getSecretString(id), fakeValue(id));
-        return warmed(
-          async () => {
-            for (const id of ARN_IDS_100) assert.equal(await cache.getSecretString(id), fakeValue(id));
-          },
-          () => cache.getSecretString(next()),
-          cache,
-        );
-      },
-      after,
-    },
+    floorOverIds('floor: await map.get(arn), 100 ARNs', '100 ARN ids', ARN_IDS_100, floorMap),
+    oursOverIds('getSecretString, 100 ARNs', '100 ARN ids', ARN_IDS_100, cache),
   ];
 
   // ---- time them: one mitata run (full), or mitata's measure with a small budget (quick)

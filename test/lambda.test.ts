@@ -4,95 +4,61 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isSecretCacheError, SecretCache, type SecretCacheError, secret } from '../src/index.js';
 import { withSecrets } from '../src/lambda.js';
 import { ordersEnvironment, ordersManifest, ordersValues, putOrders, TTL_MS } from './fixtures/orders.js';
 import { deferred } from './support/fakes.js';
+import { answer, batchOfAll, importHandlers, nextTurns } from './support/handler-tests.js';
 import { lambdaContext } from './support/memory-client.js';
 
-type HandlerModule = typeof import('./fixtures/lambda-handler.js');
-
-// Listens from before the handler module is imported: its initial load runs (and, for `failingHandler`, fails)
-// while nobody awaits it yet.
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-let lambda: HandlerModule;
-
-beforeAll(async () => {
-  process.on('unhandledRejection', onUnhandled);
-  lambda = await import('./fixtures/lambda-handler.js');
-});
-
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
-
-/** Lets Node run its unhandled-rejection check, which follows the microtask queue's drain. */
-const nextTurns = async (): Promise<void> => {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-};
-
-/** What the fixture handler answers for an order when the secrets are in their `generation`-th version. */
-const expected = (orderId: string, requestId: string, generation: number) => {
-  const values = ordersValues(generation);
-  return {
-    orderId,
-    requestId,
-    dbPassword: values.db.password,
-    stripeKey: values.stripeKey,
-    signingKey: [...values.signingKey],
-  };
-};
-
-const batchOfAll = {
-  operation: 'BatchGetSecretValue',
-  secretIds: ['prod/orders/db', 'prod/orders/stripe-key', 'prod/orders/signing-key'],
-};
+// Imported in beforeAll, once unhandled rejections are watched: its initial load runs (and, for `failingHandler`,
+// fails) while nobody awaits it yet.
+const imported = importHandlers(() => import('./fixtures/lambda-handler.js'));
 
 describe('withSecrets', () => {
   it('starts loading at import, then answers invocations from the cache until the TTL passes', async () => {
+    const lambda = imported.module;
     const { client, clock } = lambda.orders;
     // The module's import alone started the load: one batch call for the manifest's three secrets.
     await vi.waitFor(() => expect(client.calls).toEqual([batchOfAll]));
 
     expect(await lambda.handler({ orderId: 'o-1' }, lambdaContext('req-1'))).toEqual(
-      expected('o-1', 'req-1', 1),
+      answer('o-1', 'req-1', 1),
     );
     expect(client.calls).toHaveLength(1);
 
     expect(await lambda.handler({ orderId: 'o-2' }, lambdaContext('req-2'))).toEqual(
-      expected('o-2', 'req-2', 1),
+      answer('o-2', 'req-2', 1),
     );
     expect(client.calls).toHaveLength(1);
 
     putOrders(client, 2); // rotated in Secrets Manager; the cached values are still fresh
     clock.advance(TTL_MS / 2);
     expect(await lambda.handler({ orderId: 'o-3' }, lambdaContext('req-3'))).toEqual(
-      expected('o-3', 'req-3', 1),
+      answer('o-3', 'req-3', 1),
     );
     expect(client.calls).toHaveLength(1);
 
     clock.advance(TTL_MS / 2);
     expect(await lambda.handler({ orderId: 'o-4' }, lambdaContext('req-4'))).toEqual(
-      expected('o-4', 'req-4', 2),
+      answer('o-4', 'req-4', 2),
     );
     expect(client.calls).toEqual([batchOfAll, batchOfAll]);
     expect(client.count('GetSecretValue')).toBe(0);
 
     expect(await lambda.handler({ orderId: 'o-5' }, lambdaContext('req-5'))).toEqual(
-      expected('o-5', 'req-5', 2),
+      answer('o-5', 'req-5', 2),
     );
     expect(client.calls).toHaveLength(2);
   });
 
   it('turns an initial failure into the first invocation’s error, never an unhandled rejection, and loads again on the next', async () => {
+    const lambda = imported.module;
     const { cache, client, clock } = lambda.failing;
     await vi.waitFor(() => expect(cache.stats().errors).toBe(3));
     await nextTurns();
-    expect(unhandled).toEqual([]);
+    expect(imported.unhandled).toEqual([]);
     expect(client.calls).toEqual([batchOfAll]);
 
     const first = (await lambda
@@ -116,11 +82,11 @@ describe('withSecrets', () => {
 
     clock.advance(1_000);
     expect(await lambda.failingHandler({ orderId: 'o-3' }, lambdaContext('req-3'))).toEqual(
-      expected('o-3', 'req-3', 1),
+      answer('o-3', 'req-3', 1),
     );
     expect(client.calls).toEqual([batchOfAll, batchOfAll]);
     await nextTurns();
-    expect(unhandled).toEqual([]);
+    expect(imported.unhandled).toEqual([]);
   });
 
   it('fetches again on a first invocation that comes after the TTL (a sandbox initialised long before)', async () => {

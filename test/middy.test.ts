@@ -1,29 +1,15 @@
 import { inspect } from 'node:util';
 import middy from '@middy/core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isSecretCacheError, SecretCache, type SecretCacheError } from '../src/index.js';
 import { secretsMiddleware } from '../src/middy.js';
 import { ordersEnvironment, ordersManifest, ordersValues, putOrders, TTL_MS } from './fixtures/orders.js';
+import { answer, batchOfAll, importHandlers, nextTurns } from './support/handler-tests.js';
 import { lambdaContext } from './support/memory-client.js';
 
-type HandlerModule = typeof import('./fixtures/middy-handler.js');
-
-// Listens from before the handler module is imported: its initial load runs (and, for `failingHandler`, fails)
-// while nobody awaits it yet.
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-let fixture: HandlerModule;
-
-beforeAll(async () => {
-  process.on('unhandledRejection', onUnhandled);
-  fixture = await import('./fixtures/middy-handler.js');
-});
-
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
+// Imported in beforeAll, once unhandled rejections are watched: its initial load runs (and, for `failingHandler`,
+// fails) while nobody awaits it yet.
+const imported = importHandlers(() => import('./fixtures/middy-handler.js'));
 
 /**
  * A Lambda context for calling a middy handler directly. middy types its context as including what the
@@ -31,57 +17,37 @@ afterAll(() => {
  */
 const context = (requestId: string): never => lambdaContext(requestId) as never;
 
-/** Lets Node run its unhandled-rejection check, which follows the microtask queue's drain. */
-const nextTurns = async (): Promise<void> => {
-  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
-};
-
-/** What the fixture handler answers for an order when the secrets are in their `generation`-th version. */
-const expected = (orderId: string, requestId: string, generation: number) => {
-  const values = ordersValues(generation);
-  return {
-    orderId,
-    requestId,
-    dbPassword: values.db.password,
-    stripeKey: values.stripeKey,
-    signingKey: [...values.signingKey],
-  };
-};
-
-const batchOfAll = {
-  operation: 'BatchGetSecretValue',
-  secretIds: ['prod/orders/db', 'prod/orders/stripe-key', 'prod/orders/signing-key'],
-};
-
 describe('secretsMiddleware with middy', () => {
   it('starts loading at import, then puts cached secrets on context.vault until the TTL passes', async () => {
+    const fixture = imported.module;
     const { client, clock } = fixture.orders;
     await vi.waitFor(() => expect(client.calls).toEqual([batchOfAll]));
 
-    expect(await fixture.handler({ orderId: 'o-1' }, context('req-1'))).toEqual(expected('o-1', 'req-1', 1));
+    expect(await fixture.handler({ orderId: 'o-1' }, context('req-1'))).toEqual(answer('o-1', 'req-1', 1));
     expect(client.calls).toHaveLength(1);
 
-    expect(await fixture.handler({ orderId: 'o-2' }, context('req-2'))).toEqual(expected('o-2', 'req-2', 1));
+    expect(await fixture.handler({ orderId: 'o-2' }, context('req-2'))).toEqual(answer('o-2', 'req-2', 1));
     expect(client.calls).toHaveLength(1);
 
     putOrders(client, 2);
     clock.advance(TTL_MS / 2);
-    expect(await fixture.handler({ orderId: 'o-3' }, context('req-3'))).toEqual(expected('o-3', 'req-3', 1));
+    expect(await fixture.handler({ orderId: 'o-3' }, context('req-3'))).toEqual(answer('o-3', 'req-3', 1));
     expect(client.calls).toHaveLength(1);
 
     clock.advance(TTL_MS / 2);
-    expect(await fixture.handler({ orderId: 'o-4' }, context('req-4'))).toEqual(expected('o-4', 'req-4', 2));
+    expect(await fixture.handler({ orderId: 'o-4' }, context('req-4'))).toEqual(answer('o-4', 'req-4', 2));
     expect(client.calls).toEqual([batchOfAll, batchOfAll]);
 
-    expect(await fixture.handler({ orderId: 'o-5' }, context('req-5'))).toEqual(expected('o-5', 'req-5', 2));
+    expect(await fixture.handler({ orderId: 'o-5' }, context('req-5'))).toEqual(answer('o-5', 'req-5', 2));
     expect(client.calls).toHaveLength(2);
   });
 
   it('turns an initial failure into the first invocation’s error, never an unhandled rejection, and loads again on the next', async () => {
+    const fixture = imported.module;
     const { cache, client, clock } = fixture.failing;
     await vi.waitFor(() => expect(cache.stats().errors).toBe(3));
     await nextTurns();
-    expect(unhandled).toEqual([]);
+    expect(imported.unhandled).toEqual([]);
 
     const first = (await fixture
       .failingHandler({ orderId: 'o-1' }, context('req-1'))
@@ -98,11 +64,11 @@ describe('secretsMiddleware with middy', () => {
     client.failWith = undefined;
     clock.advance(1_000); // past the failed secrets' backoff
     expect(await fixture.failingHandler({ orderId: 'o-2' }, context('req-2'))).toEqual(
-      expected('o-2', 'req-2', 1),
+      answer('o-2', 'req-2', 1),
     );
     expect(client.calls).toEqual([batchOfAll, batchOfAll]);
     await nextTurns();
-    expect(unhandled).toEqual([]);
+    expect(imported.unhandled).toEqual([]);
   });
 
   it('puts the secrets on context.secrets by default, out of sight of JSON.stringify and console.log', async () => {

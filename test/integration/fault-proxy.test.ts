@@ -4,47 +4,23 @@
  * proxy's counts can be asserted exactly.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FaultProxy, seededRandom, startFaultProxy } from '../support/fault-proxy.js';
-import { createStringSecret, type MotoServer, startMotoServer } from '../support/moto.js';
+import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom, startFaultProxy } from '../support/fault-proxy.js';
+import { createStringSecret } from '../support/moto.js';
+import { useProxiedMoto } from '../support/proxied-moto.js';
 
 const NAME = `fault-proxy-${randomUUID().slice(0, 8)}/db`;
 const VALUE = 'proxy-value-v1';
 
-let moto: MotoServer;
-let proxy: FaultProxy;
-/** Straight to moto: seeding only. */
-let admin: SecretsManagerClient;
-/** Through the proxy, one HTTP request per send. */
-let client: SecretsManagerClient;
+const env = useProxiedMoto();
 
 beforeAll(async () => {
-  moto = await startMotoServer();
-  admin = moto.client();
-  proxy = await startFaultProxy({ target: moto.endpoint });
-  client = moto.client({ endpoint: proxy.endpoint, maxAttempts: 1 });
-  await createStringSecret(admin, NAME, VALUE);
-});
-
-afterAll(async () => {
-  client?.destroy();
-  admin?.destroy();
-  await proxy?.close();
-  await moto?.stop();
-});
-
-beforeEach(() => {
-  proxy.passThrough();
-  proxy.resetCounters();
+  await createStringSecret(env.admin, NAME, VALUE);
 });
 
 const getValue = (abortSignal?: AbortSignal) =>
-  client.send(
+  env.client.send(
     new GetSecretValueCommand({ SecretId: NAME }),
     abortSignal === undefined ? {} : { abortSignal },
   );
@@ -63,49 +39,49 @@ describe('fault proxy in front of moto_server', () => {
   it('passes requests through to moto and counts them by operation and in total', async () => {
     const output = await getValue();
     expect(output.SecretString).toBe(VALUE);
-    await client.send(new DescribeSecretCommand({ SecretId: NAME }));
+    await env.client.send(new DescribeSecretCommand({ SecretId: NAME }));
     await getValue();
 
-    expect(proxy.count('GetSecretValue')).toBe(2);
-    expect(proxy.count('secretsmanager.GetSecretValue')).toBe(2);
-    expect(proxy.count('DescribeSecret')).toBe(1);
-    expect(proxy.counts()).toMatchObject({ total: 3, forwarded: 3, byOperation: { GetSecretValue: 2 } });
+    expect(env.proxy.count('GetSecretValue')).toBe(2);
+    expect(env.proxy.count('secretsmanager.GetSecretValue')).toBe(2);
+    expect(env.proxy.count('DescribeSecret')).toBe(1);
+    expect(env.proxy.counts()).toMatchObject({ total: 3, forwarded: 3, byOperation: { GetSecretValue: 2 } });
 
-    proxy.resetCounters();
-    expect(proxy.counts()).toMatchObject({ total: 0, forwarded: 0, byOperation: {} });
+    env.proxy.resetCounters();
+    expect(env.proxy.counts()).toMatchObject({ total: 0, forwarded: 0, byOperation: {} });
   });
 
   it('adds latency to a passed-through request', async () => {
-    proxy.passThrough(150);
+    env.proxy.passThrough(150);
     const started = performance.now();
     expect((await getValue()).SecretString).toBe(VALUE);
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
-    expect(proxy.counts().forwarded).toBe(1);
+    expect(env.proxy.counts().forwarded).toBe(1);
   });
 
   it('answers ThrottlingException, which the SDK surfaces by name with HTTP 400', async () => {
-    proxy.inject('throttle');
+    env.proxy.inject('throttle');
     const error = await failure(getValue());
     expect(error.name).toBe('ThrottlingException');
     expect(error.message).toBe('Rate exceeded');
     expect((error.$metadata as { httpStatusCode?: number }).httpStatusCode).toBe(400);
-    expect(proxy.counts()).toMatchObject({ total: 1, forwarded: 0, faulted: { throttle: 1 } });
+    expect(env.proxy.counts()).toMatchObject({ total: 1, forwarded: 0, faulted: { throttle: 1 } });
   });
 
   it('answers HTTP 500 InternalServiceError and HTTP 503 ServiceUnavailable as server errors', async () => {
-    proxy.inject('internal-error');
+    env.proxy.inject('internal-error');
     const internal = await failure(getValue());
     expect(internal.name).toBe('InternalServiceError');
     expect(internal.$fault).toBe('server');
     expect((internal.$metadata as { httpStatusCode?: number }).httpStatusCode).toBe(500);
 
-    proxy.inject('unavailable');
+    env.proxy.inject('unavailable');
     const unavailable = await failure(getValue());
     expect(unavailable.name).toBe('ServiceUnavailable');
     expect(unavailable.$fault).toBe('server');
     expect((unavailable.$metadata as { httpStatusCode?: number }).httpStatusCode).toBe(503);
 
-    expect(proxy.counts()).toMatchObject({
+    expect(env.proxy.counts()).toMatchObject({
       total: 2,
       forwarded: 0,
       faulted: { 'internal-error': 1, unavailable: 1 },
@@ -113,39 +89,39 @@ describe('fault proxy in front of moto_server', () => {
   });
 
   it('resets the connection, which the SDK surfaces as a network error without an HTTP status', async () => {
-    proxy.inject('reset');
+    env.proxy.inject('reset');
     const error = await failure(getValue());
     expect((error.$metadata as { httpStatusCode?: number } | undefined)?.httpStatusCode).toBeUndefined();
     expect(`${String(error.code)} ${error.message}`).toMatch(/ECONNRESET|socket hang up/);
-    expect(proxy.counts()).toMatchObject({ total: 1, faulted: { reset: 1 } });
+    expect(env.proxy.counts()).toMatchObject({ total: 1, faulted: { reset: 1 } });
 
-    proxy.passThrough();
+    env.proxy.passThrough();
     expect((await getValue()).SecretString).toBe(VALUE); // the client recovers on a fresh connection
   });
 
   it('hangs: no answer arrives before the client aborts after 200 ms', async () => {
-    proxy.inject('hang');
+    env.proxy.inject('hang');
     const started = performance.now();
     const error = await failure(getValue(AbortSignal.timeout(200)));
     expect(performance.now() - started).toBeGreaterThanOrEqual(190);
     expect(error.name).toMatch(/AbortError|TimeoutError/);
-    expect(proxy.counts()).toMatchObject({ total: 1, forwarded: 0, faulted: { hang: 1 } });
+    expect(env.proxy.counts()).toMatchObject({ total: 1, forwarded: 0, faulted: { hang: 1 } });
 
     // The request was held open; the client's abort closes its socket, which the proxy stops tracking.
-    await expect.poll(() => proxy.hanging, { timeout: 2_000 }).toBe(0);
+    await expect.poll(() => env.proxy.hanging, { timeout: 2_000 }).toBe(0);
   });
 
   it('faults only the named operations', async () => {
-    proxy.inject('throttle', { operations: ['GetSecretValue'] });
-    await client.send(new DescribeSecretCommand({ SecretId: NAME }));
+    env.proxy.inject('throttle', { operations: ['GetSecretValue'] });
+    await env.client.send(new DescribeSecretCommand({ SecretId: NAME }));
     expect((await failure(getValue())).name).toBe('ThrottlingException');
-    expect(proxy.counts()).toMatchObject({ total: 2, forwarded: 1, faulted: { throttle: 1 } });
+    expect(env.proxy.counts()).toMatchObject({ total: 2, forwarded: 1, faulted: { throttle: 1 } });
   });
 
   it('faults a seeded fraction of requests, the same ones for the same seed', async () => {
     const outcomes = async (): Promise<boolean[]> => {
-      proxy.seed(42);
-      proxy.inject('unavailable', { probability: 0.3 });
+      env.proxy.seed(42);
+      env.proxy.inject('unavailable', { probability: 0.3 });
       const results: boolean[] = [];
       for (let i = 0; i < 40; i++) {
         results.push(
@@ -168,12 +144,12 @@ describe('fault proxy in front of moto_server', () => {
     const failed = first.filter((ok) => !ok).length;
     expect(failed).toBeGreaterThan(0);
     expect(failed).toBeLessThan(40);
-    expect(proxy.counts()).toMatchObject({ total: 80, faulted: { unavailable: failed * 2 } });
+    expect(env.proxy.counts()).toMatchObject({ total: 80, faulted: { unavailable: failed * 2 } });
   });
 
   it('close() destroys hung sockets and stops the server', async () => {
-    const own = await startFaultProxy({ target: moto.endpoint, mode: { fault: 'hang' } });
-    const ownClient = moto.client({ endpoint: own.endpoint, maxAttempts: 1 });
+    const own = await startFaultProxy({ target: env.moto.endpoint, mode: { fault: 'hang' } });
+    const ownClient = env.moto.client({ endpoint: own.endpoint, maxAttempts: 1 });
     try {
       const pending = failure(ownClient.send(new GetSecretValueCommand({ SecretId: NAME })));
       await expect.poll(() => own.hanging, { timeout: 2_000 }).toBe(1);

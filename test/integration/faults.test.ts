@@ -13,8 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   isSecretCacheError,
   SecretCache,
@@ -24,8 +23,9 @@ import {
   type SecretSource,
   type SecretVersion,
 } from '../../src/index.js';
-import { type FaultProxy, seededRandom, startFaultProxy } from '../support/fault-proxy.js';
-import { createStringSecret, type MotoServer, putSecretValue, startMotoServer } from '../support/moto.js';
+import { seededRandom } from '../support/fault-proxy.js';
+import { createStringSecret, putSecretValue } from '../support/moto.js';
+import { useProxiedMoto } from '../support/proxied-moto.js';
 
 const runId = randomUUID().slice(0, 8);
 let seq = 0;
@@ -41,34 +41,13 @@ const BACKOFF = { baseMs: 1_000, factor: 2, maxMs: 60_000 } as const;
 /** One request per fetch (with the client's `maxAttempts: 1`), and no p-retry delays on real timers. */
 const NO_RETRY = { retries: 0 } as const;
 
-let moto: MotoServer;
-let proxy: FaultProxy;
-/** Straight to moto: seeding and rotating, never counted by the proxy. */
-let admin: SecretsManagerClient;
-/** Through the proxy; `maxAttempts: 1` so each send is exactly one HTTP request the proxy counts. */
-let client: SecretsManagerClient;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  admin = moto.client();
-  proxy = await startFaultProxy({ target: moto.endpoint, seed: 1 });
-  client = moto.client({ endpoint: proxy.endpoint, maxAttempts: 1 });
-});
-
-afterAll(async () => {
-  client?.destroy();
-  admin?.destroy();
-  await proxy?.close();
-  await moto?.stop();
-});
+const env = useProxiedMoto({ seed: 1 });
 
 beforeEach(() => {
   now = T0;
-  proxy.passThrough();
-  proxy.resetCounters();
 });
 
-const gets = (): number => proxy.count('GetSecretValue');
+const gets = (): number => env.proxy.count('GetSecretValue');
 
 /** Waits (in real time) until no fetch of `cache` is in flight: a background fetch a read started has settled. */
 async function settle(cache: SecretCache): Promise<void> {
@@ -131,7 +110,7 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
     const staleEvents: { staleForMs: number; code: string }[] = [];
     const errorEvents: { code: string; retryInMs: number }[] = [];
     const cache = new SecretCache({
-      client,
+      client: env.client,
       clock,
       ttlMs: TTL_MS,
       ttlJitter: 0,
@@ -144,14 +123,14 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
       },
     });
     const name = uniqueName('outage');
-    await createStringSecret(admin, name, 'outage-v1');
+    await createStringSecret(env.admin, name, 'outage-v1');
 
     const warm = await cache.getSecretValue(name);
     expect(warm).toMatchObject({ secretString: 'outage-v1', stale: false });
     expect(gets()).toBe(1);
 
-    proxy.inject('unavailable');
-    proxy.resetCounters();
+    env.proxy.inject('unavailable');
+    env.proxy.resetCounters();
     const expiresAt = T0 + TTL_MS;
     const staleUntil = expiresAt + STALE_IF_ERROR_MS;
     let fresh = 0;
@@ -198,7 +177,7 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
     ).toBeLessThanOrEqual(bound);
     // Every request was one fetch that failed, each reported once; the cache never stopped retrying: at worst
     // a key waits its full nominal delay plus one clock step, maxMs + 1 s once the delays top out.
-    expect(proxy.counts().faulted.unavailable).toBe(requests);
+    expect(env.proxy.counts().faulted.unavailable).toBe(requests);
     expect(errorEvents).toHaveLength(requests);
     expect(cache.stats()).toMatchObject({ fetches: requests + 1, errors: requests });
     expect(requests).toBeGreaterThanOrEqual(Math.floor(HOUR_MS / (BACKOFF.maxMs + STEP_MS)));
@@ -207,10 +186,10 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
   it('fetches a cold key once per backoff window for 1,000 concurrent readers under 100% throttling, rejects them all with THROTTLED, and answers readers inside the window at once without a request', async () => {
     const unhandled = watchUnhandledRejections();
     try {
-      const cache = new SecretCache({ client, clock, backoff: BACKOFF, retry: NO_RETRY });
+      const cache = new SecretCache({ client: env.client, clock, backoff: BACKOFF, retry: NO_RETRY });
       const name = uniqueName('cold');
-      await createStringSecret(admin, name, 'cold-v1');
-      proxy.inject('throttle');
+      await createStringSecret(env.admin, name, 'cold-v1');
+      env.proxy.inject('throttle');
 
       const readers = (): Promise<PromiseSettledResult<string>[]> =>
         Promise.allSettled(Array.from({ length: 1_000 }, () => cache.getSecretString(name)));
@@ -246,7 +225,7 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
       expect(cache.stats()).toMatchObject({ fetches: 7, errors: 7, inflight: 0, size: 0 });
 
       // Once AWS answers again, the next window's readers all get the value, still with one request.
-      proxy.passThrough();
+      env.proxy.passThrough();
       const results = await readers();
       expect(gets()).toBe(8);
       expect(results.every((result) => result.status === 'fulfilled' && result.value === 'cold-v1')).toBe(
@@ -259,23 +238,29 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
   });
 
   it('fails reads of a hung endpoint with TIMEOUT after fetchTimeoutMs, one request for all readers, and serves a stale value instead where there is one', async () => {
-    const cache = new SecretCache({ client, clock, fetchTimeoutMs: 300, retry: NO_RETRY, ttlJitter: 0 });
+    const cache = new SecretCache({
+      client: env.client,
+      clock,
+      fetchTimeoutMs: 300,
+      retry: NO_RETRY,
+      ttlJitter: 0,
+    });
     const cold = uniqueName('hung-cold');
     const warm = uniqueName('hung-warm');
-    await createStringSecret(admin, cold, 'hung-cold-v1');
-    await createStringSecret(admin, warm, 'hung-warm-v1');
+    await createStringSecret(env.admin, cold, 'hung-cold-v1');
+    await createStringSecret(env.admin, warm, 'hung-warm-v1');
     expect(await cache.getSecretString(warm)).toBe('hung-warm-v1');
 
-    proxy.inject('hang');
-    proxy.resetCounters();
+    env.proxy.inject('hang');
+    env.proxy.resetCounters();
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => cache.getSecretString(cold)));
     expect(
       new Set(results.map((result) => (result.status === 'rejected' ? codeOf(result.reason) : 'ok'))),
     ).toEqual(new Set(['TIMEOUT']));
     expect(gets()).toBe(1);
-    expect(proxy.counts().faulted.hang).toBe(1);
+    expect(env.proxy.counts().faulted.hang).toBe(1);
     // The fetch aborted its HTTP request, so the proxy's held socket closes.
-    await expect.poll(() => proxy.hanging, { timeout: 2_000 }).toBe(0);
+    await expect.poll(() => env.proxy.hanging, { timeout: 2_000 }).toBe(0);
 
     // In the backoff window the same error comes back at once.
     await expect(cache.getSecretString(cold)).rejects.toMatchObject({ code: 'TIMEOUT' });
@@ -291,7 +276,7 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
   it('recovers: after failures the next background retry succeeds once AWS answers, and later reads get the value put during the outage', async () => {
     const TTL_MS = 60_000;
     const cache = new SecretCache({
-      client,
+      client: env.client,
       clock,
       ttlMs: TTL_MS,
       ttlJitter: 0,
@@ -299,12 +284,12 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
       retry: NO_RETRY,
     });
     const name = uniqueName('recovery');
-    await createStringSecret(admin, name, 'recovery-v1');
+    await createStringSecret(env.admin, name, 'recovery-v1');
     expect(await cache.getSecretString(name)).toBe('recovery-v1');
 
-    proxy.inject('unavailable');
-    proxy.resetCounters();
-    await putSecretValue(admin, name, 'recovery-v2'); // straight to moto: AWSCURRENT moves during the outage
+    env.proxy.inject('unavailable');
+    env.proxy.resetCounters();
+    await putSecretValue(env.admin, name, 'recovery-v2'); // straight to moto: AWSCURRENT moves during the outage
 
     // Past expiry: the read that fetches fails, and falls back to the stale value.
     now = T0 + TTL_MS + 1;
@@ -317,7 +302,7 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
     expect(gets()).toBe(1);
 
     // AWS answers again. Past the window, a read is served stale at once and starts the background retry.
-    proxy.passThrough();
+    env.proxy.passThrough();
     now = T0 + TTL_MS + 1 + nominalDelay(1);
     expect(await cache.getSecretValue(name)).toMatchObject({ secretString: 'recovery-v1', stale: true });
     await settle(cache);
@@ -333,9 +318,9 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
   });
 
   it('turns the first rejected credential after a rotation into exactly one refresh for 50 concurrent withSecret calls, all of which then succeed, while plain readers keep reading', async () => {
-    const cache = new SecretCache({ client, clock, ttlMs: 600_000, retry: NO_RETRY });
+    const cache = new SecretCache({ client: env.client, clock, ttlMs: 600_000, retry: NO_RETRY });
     const name = uniqueName('rotation');
-    await createStringSecret(admin, name, 'password-1');
+    await createStringSecret(env.admin, name, 'password-1');
     /** What the simulated database accepts: whatever moto has as AWSCURRENT. */
     let acceptedPassword = 'password-1';
     expect(await cache.getSecretString(name)).toBe('password-1');
@@ -350,14 +335,14 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
     });
 
     // Rotate while the readers run; they keep getting the cached password.
-    await putSecretValue(admin, name, 'password-2');
+    await putSecretValue(env.admin, name, 'password-2');
     acceptedPassword = 'password-2';
     await sleep(10);
     expect(seenByReaders).toEqual(new Set(['password-1']));
 
     // More than a second after the fetch, so withSecret may refresh it.
     now += 5_000;
-    proxy.resetCounters();
+    env.proxy.resetCounters();
     let attempts = 0;
     let rejections = 0;
     const connect = (password: string): string => {
