@@ -1,4 +1,16 @@
-/** Backoff after a failed fetch: how long a key is left alone before the next attempt. */
+/**
+ * Backoff after a failed fetch: how long a key is left alone before the next attempt, so a failing secret
+ * costs a few calls a minute, not one per read. Set it with the cache's `backoff` option.
+ *
+ * @example
+ * ```ts
+ * import { type BackoffOptions, SecretCache } from 'secretcache';
+ *
+ * // A fleet of thousands of tasks: back off harder, so a throttled account recovers sooner.
+ * const backoff: BackoffOptions = { baseMs: 5_000, maxMs: 300_000 };
+ * const cache = new SecretCache({ backoff });
+ * ```
+ */
 export interface BackoffOptions {
   /**
    * The delay after the first failure, in milliseconds.

@@ -29,7 +29,22 @@ import type { StandardSchemaV1 } from './schema.js';
 import { AwsSecretSource, toSecretCacheError } from './source.js';
 import { type Failure, NO_OPTIONS, VersionStore } from './store.js';
 
-/** Counters since the cache was made. Holds no secret id and no value. */
+/**
+ * Counters since the cache was made, as `cache.stats()` returns them. Holds no secret id and no value, so it
+ * can go to logs and metrics as it is.
+ *
+ * @example
+ * ```ts
+ * import { SecretCache, type SecretCacheStats } from 'secretcache';
+ *
+ * const cache = new SecretCache();
+ * setInterval(() => {
+ *   const stats: SecretCacheStats = cache.stats();
+ *   const reads = stats.hits + stats.misses;
+ *   console.log({ hitRate: reads === 0 ? 1 : stats.hits / reads, staleServed: stats.staleServed });
+ * }, 60_000).unref();
+ * ```
+ */
 export interface SecretCacheStats {
   /** Reads served from memory without waiting (stale reads included). */
   readonly hits: number;

@@ -24,6 +24,17 @@ export interface Clock {
  * turn's start time; the next turn reads the clock anew. This keeps the TTL honest where a timer-based
  * debounce would not: libuv never blocks for I/O while an immediate is pending, so a process that idles (and a
  * Lambda sandbox that is frozen while it idles) has always forgotten the cached time before it wakes.
+ *
+ * Caches use one of their own unless given a `clock`; pass one instance to several caches to share its reads.
+ *
+ * @example
+ * ```ts
+ * import { SecretCache, TurnClock } from 'secretcache';
+ *
+ * const clock = new TurnClock();
+ * const appSecrets = new SecretCache({ clock, ttlMs: 300_000 });
+ * const tenantSecrets = new SecretCache({ clock, ttlMs: 60_000, maxEntries: 10_000 });
+ * ```
  */
 export class TurnClock implements Clock {
   #now = -1;

@@ -7,6 +7,15 @@ import type { SecretVersion } from './source.js';
 /**
  * What `getSecretValue` resolves to: one version of a secret and its metadata. Frozen. `util.inspect` (and so
  * `console.log`) shows it with the value redacted; `secretBinary` is a copy of its own for every read.
+ *
+ * @example
+ * ```ts
+ * import { SecretCache, type SecretRecord } from 'secretcache';
+ *
+ * const record: SecretRecord = await new SecretCache().getSecretValue('prod/orders/db');
+ * if (record.stale) console.warn(`using ${record.name} version ${record.versionId} past its TTL`);
+ * const value = record.secretString ?? record.secretBinary; // exactly one of them is set
+ * ```
  */
 export interface SecretRecord {
   readonly name: string;

@@ -16,6 +16,15 @@
  * - `MISSING_KEY`: a manifest entry's `key` names a field the secret's JSON does not have.
  * - `LOAD_FAILED`: one or more entries of a manifest failed; `errors` lists each of them.
  * - `INVALID_ARGUMENT`: a call's arguments are malformed; nothing was fetched or cached.
+ *
+ * @example
+ * ```ts
+ * import { isSecretCacheError, type SecretCacheErrorCode } from 'secretcache';
+ *
+ * // Worth retrying the request later: the others need a fix (IAM, KMS, the secret itself, the code).
+ * const transient: ReadonlySet<SecretCacheErrorCode> = new Set(['THROTTLED', 'FETCH_FAILED', 'TIMEOUT']);
+ * const isRetryable = (error: unknown): boolean => isSecretCacheError(error) && transient.has(error.code);
+ * ```
  */
 export type SecretCacheErrorCode =
   | 'NOT_FOUND'
@@ -33,7 +42,26 @@ export type SecretCacheErrorCode =
   | 'LOAD_FAILED'
   | 'INVALID_ARGUMENT';
 
-/** One failed entry of a manifest load, as listed by a `LOAD_FAILED` error's `errors`. */
+/**
+ * One failed entry of a manifest load, as listed by a `LOAD_FAILED` error's `errors`: which entry, and why,
+ * so one log line can name every secret a deployment is missing.
+ *
+ * @example
+ * ```ts
+ * import { isSecretCacheError, SecretCache, type SecretLoadFailure, secret } from 'secretcache';
+ *
+ * const manifest = { apiKey: secret.string('prod/orders/stripe-key'), db: secret.json('prod/orders/db') };
+ * try {
+ *   await new SecretCache().load(manifest);
+ * } catch (error) {
+ *   if (isSecretCacheError(error) && error.code === 'LOAD_FAILED') {
+ *     const describe = ({ key, secretId, code }: SecretLoadFailure) => `${key} (${secretId}): ${code}`;
+ *     console.error(`cannot start: ${error.errors.map(describe).join(', ')}`);
+ *   }
+ *   throw error;
+ * }
+ * ```
+ */
 export interface SecretLoadFailure {
   /** The manifest key of the entry that failed. */
   readonly key: string;
@@ -45,7 +73,21 @@ export interface SecretLoadFailure {
   readonly error: SecretCacheError;
 }
 
-/** Options of the {@link SecretCacheError} constructor. */
+/**
+ * Options of the {@link SecretCacheError} constructor, for a custom `SecretSource` that classifies its own
+ * failures (anything else it throws is reported as `FETCH_FAILED`).
+ *
+ * @example
+ * ```ts
+ * import { SecretCacheError, type SecretCacheErrorOptions } from 'secretcache';
+ *
+ * // In a custom source: a missing secret is NOT_FOUND, with the transport's error kept as `cause`.
+ * function notFound(secretId: string, cause: unknown): SecretCacheError {
+ *   const options: SecretCacheErrorOptions = { cause };
+ *   return new SecretCacheError('NOT_FOUND', secretId, `Secret "${secretId}" was not found.`, options);
+ * }
+ * ```
+ */
 export interface SecretCacheErrorOptions {
   /** The underlying error, typically the AWS SDK's. Never one whose message quotes a secret's value. */
   readonly cause?: unknown;

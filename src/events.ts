@@ -1,14 +1,37 @@
 import { channel } from 'node:diagnostics_channel';
 import type { SecretCacheError, SecretCacheErrorCode } from './errors.js';
 
-/** Which secret version an event concerns. Never its value. */
+/**
+ * Which secret version an event concerns. Never its value. Every event has these fields: `versionStage` for a
+ * read by stage (the default), `versionId` for a read pinned to a version.
+ *
+ * @example
+ * ```ts
+ * import type { SecretEventTarget } from 'secretcache';
+ *
+ * // One label for any hook's event, to group logs and metrics by secret version.
+ * const label = ({ secretId, versionStage, versionId }: SecretEventTarget): string =>
+ *   `${secretId}@${versionId ?? versionStage}`;
+ * ```
+ */
 export interface SecretEventTarget {
   readonly secretId: string;
   readonly versionStage: string | undefined;
   readonly versionId: string | undefined;
 }
 
-/** A fetch that succeeded. */
+/**
+ * A fetch that succeeded, as `hooks.onFetch` and the `secretcache:fetch` channel get it.
+ *
+ * @example
+ * ```ts
+ * import { type FetchEvent, SecretCache } from 'secretcache';
+ *
+ * const onFetch = ({ secretId, reason, durationMs }: FetchEvent): void =>
+ *   console.debug(`fetched ${secretId} (${reason}) in ${durationMs} ms`);
+ * const cache = new SecretCache({ hooks: { onFetch } });
+ * ```
+ */
 export interface FetchEvent extends SecretEventTarget {
   /** Milliseconds from the fetch's start to its answer (retries included). */
   readonly durationMs: number;
@@ -16,7 +39,19 @@ export interface FetchEvent extends SecretEventTarget {
   readonly reason: FetchReason;
 }
 
-/** A fetch that failed. */
+/**
+ * A fetch that failed, as `hooks.onError` and the `secretcache:error` channel get it. Readers may still have
+ * been served a stale value (see {@link StaleEvent}).
+ *
+ * @example
+ * ```ts
+ * import { type ErrorEvent, SecretCache } from 'secretcache';
+ *
+ * const onError = ({ secretId, reason, code, retryInMs }: ErrorEvent): void =>
+ *   console.warn(`fetching ${secretId} (${reason}) failed with ${code}; next attempt in ${retryInMs} ms`);
+ * const cache = new SecretCache({ hooks: { onError } });
+ * ```
+ */
 export interface ErrorEvent extends SecretEventTarget {
   readonly durationMs: number;
   readonly reason: FetchReason;
@@ -26,7 +61,19 @@ export interface ErrorEvent extends SecretEventTarget {
   readonly retryInMs: number;
 }
 
-/** A read served a value past its TTL because AWS is failing. */
+/**
+ * A read served a value past its TTL because AWS is failing, as `hooks.onStale` and the `secretcache:stale`
+ * channel get it: the outage is being hidden from callers, so this is the event to alert on.
+ *
+ * @example
+ * ```ts
+ * import { SecretCache, type StaleEvent } from 'secretcache';
+ *
+ * const onStale = ({ secretId, staleForMs, code }: StaleEvent): void =>
+ *   console.error(`serving ${secretId} ${Math.round(staleForMs / 1_000)} s past its TTL (AWS: ${code})`);
+ * const cache = new SecretCache({ staleIfErrorMs: 6 * 3_600_000, hooks: { onStale } });
+ * ```
+ */
 export interface StaleEvent extends SecretEventTarget {
   /** How long past its expiry the served value is, in milliseconds. */
   readonly staleForMs: number;
@@ -34,12 +81,47 @@ export interface StaleEvent extends SecretEventTarget {
   readonly code: SecretCacheErrorCode;
 }
 
-/** A cached version left the cache. */
+/**
+ * A cached version left the cache, as `hooks.onEvict` and the `secretcache:evict` channel get it.
+ *
+ * @example
+ * ```ts
+ * import { type EvictEvent, SecretCache } from 'secretcache';
+ *
+ * // Evictions under steady traffic mean `maxEntries` is smaller than the set of secrets in use.
+ * let evictions = 0;
+ * const onEvict = ({ reason }: EvictEvent): void => {
+ *   if (reason === 'evict') evictions++;
+ * };
+ * const cache = new SecretCache({ maxEntries: 200, hooks: { onEvict } });
+ * ```
+ */
 export interface EvictEvent extends SecretEventTarget {
   /** `evict`: pushed out by `maxEntries`; `delete`: dropped by `invalidate`. */
   readonly reason: 'evict' | 'delete';
 }
 
+/**
+ * Why the cache fetched: `miss`, a read found nothing fresh and waited; `refresh-ahead`, a read within
+ * `refreshAheadMs` of expiry refreshed in the background; `stale-retry`, a background retry while a stale
+ * value is served; `refresh-now`, `refreshNow` or a `withSecret` refresh; `load`, a manifest's
+ * `BatchGetSecretValue`.
+ *
+ * @example
+ * ```ts
+ * import { type FetchReason, SecretCache } from 'secretcache';
+ *
+ * // Time only the fetches a caller may be waiting for; the background ones cost no latency.
+ * const background: ReadonlySet<FetchReason> = new Set(['refresh-ahead', 'stale-retry']);
+ * const cache = new SecretCache({
+ *   hooks: {
+ *     onFetch: ({ reason, durationMs }) => {
+ *       if (!background.has(reason)) console.debug(`a caller waited up to ${durationMs} ms for AWS`);
+ *     },
+ *   },
+ * });
+ * ```
+ */
 export type FetchReason = 'miss' | 'refresh-ahead' | 'stale-retry' | 'refresh-now' | 'load';
 
 /**

@@ -9,9 +9,18 @@ import {
 } from './source.js';
 
 /**
- * Retries inside one fetch, for transient errors only (throttling, network, 5xx, a timed-out attempt is not
- * retried: `fetchTimeoutMs` bounds the whole fetch). These come on top of the AWS SDK's own retries (3 attempts
- * in its default `standard` mode), so the defaults are small: a fetch makes at most 2 x 3 HTTP requests.
+ * Retries inside one fetch, for transient errors only (throttling, network, 5xx; the timeout is not retried:
+ * `fetchTimeoutMs` bounds the whole fetch). These come on top of the AWS SDK's own retries (3 attempts in its
+ * default `standard` mode), so the defaults are small: a fetch makes at most 2 x 3 HTTP requests.
+ *
+ * @example
+ * ```ts
+ * import { type RetryOptions, SecretCache } from 'secretcache';
+ *
+ * // A start-up job that would rather wait than fail: three retries, within a 30-second bound.
+ * const retry: RetryOptions = { retries: 3, maxTimeoutMs: 5_000 };
+ * const cache = new SecretCache({ retry, fetchTimeoutMs: 30_000 });
+ * ```
  */
 export interface RetryOptions {
   /**

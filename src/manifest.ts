@@ -3,12 +3,37 @@ import { isStandardSchema } from './json.js';
 import { resolveSelector } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 
-/** How a manifest entry reads its secret. */
+/**
+ * How a manifest entry reads its secret: the builder that made it, `secret.string`, `secret.binary` or
+ * `secret.json`.
+ *
+ * @example
+ * ```ts
+ * import { type Manifest, type SecretKind, secret } from 'secretcache';
+ *
+ * const manifest = {
+ *   apiKey: secret.string('prod/orders/stripe-key'),
+ *   tlsKey: secret.binary('prod/orders/tls-key'),
+ * };
+ * const kindsOf = (m: Manifest): SecretKind[] => Object.values(m).map((spec) => spec.kind);
+ * kindsOf(manifest); // ['string', 'binary']
+ * ```
+ */
 export type SecretKind = 'string' | 'binary' | 'json';
 
 /**
  * One entry of a manifest: which secret, which version, and how to read it. Made by {@link secret}; the type
  * parameter is what `load` hands back for it.
+ *
+ * @example
+ * ```ts
+ * import { type SecretSpec, secret } from 'secretcache';
+ *
+ * // A helper that names secrets by environment; its entries still load as strings.
+ * const stage = process.env.STAGE ?? 'dev';
+ * const appSecret = (name: string): SecretSpec<string> => secret.string(`${stage}/orders/${name}`);
+ * const manifest = { apiKey: appSecret('stripe-key'), webhookKey: appSecret('stripe-webhook-key') };
+ * ```
  */
 export interface SecretSpec<T = unknown> {
   readonly kind: SecretKind;
@@ -23,22 +48,82 @@ export interface SecretSpec<T = unknown> {
   readonly '~loaded'?: T;
 }
 
-/** What a service needs: names of your choosing mapped to secret specs. */
+/**
+ * What a service needs: names of your choosing mapped to secret specs. Check a manifest against it with
+ * `satisfies`: annotating it `: Manifest` would erase each entry's type, and `load` would return `unknown`s.
+ *
+ * @example
+ * ```ts
+ * import { type Manifest, SecretCache, secret } from 'secretcache';
+ *
+ * const manifest = {
+ *   apiKey: secret.string('prod/orders/stripe-key'),
+ *   tlsKey: secret.binary('prod/orders/tls-key'),
+ * } satisfies Manifest;
+ * const secrets = await new SecretCache().load(manifest); // apiKey: string, tlsKey: Uint8Array
+ * ```
+ */
 export type Manifest = Readonly<Record<string, SecretSpec>>;
 
-/** What `load` resolves to for a manifest: each name typed by its spec. */
+/**
+ * What `load` resolves to for a manifest: each name typed by its spec. Name it to type the code that takes
+ * the loaded secrets.
+ *
+ * @example
+ * ```ts
+ * import { type LoadedSecrets, SecretCache, secret } from 'secretcache';
+ *
+ * const manifest = {
+ *   apiKey: secret.string('prod/orders/stripe-key'),
+ *   tlsKey: secret.binary('prod/orders/tls-key'),
+ * };
+ * type Secrets = LoadedSecrets<typeof manifest>; // { readonly apiKey: string; readonly tlsKey: Uint8Array }
+ *
+ * const authHeader = (secrets: Secrets): string => `Bearer ${secrets.apiKey}`;
+ * const header = authHeader(await new SecretCache().load(manifest));
+ * ```
+ */
 export type LoadedSecrets<M extends Manifest> = {
   readonly [K in keyof M]: M[K] extends SecretSpec<infer T> ? T : never;
 };
 
-/** Options of `secret.string` and `secret.binary`: at most one of stage and version id. */
+/**
+ * Options of `secret.string` and `secret.binary`: at most one of stage and version id.
+ *
+ * @example
+ * ```ts
+ * import { type SpecOptions, secret } from 'secretcache';
+ *
+ * // While a token rotates, accept the previous one too.
+ * const previous: SpecOptions = { versionStage: 'AWSPREVIOUS' };
+ * const manifest = {
+ *   token: secret.string('prod/orders/webhook-token'),
+ *   previousToken: secret.string('prod/orders/webhook-token', previous),
+ * };
+ * ```
+ */
 export interface SpecOptions {
   /** @default the cache's `versionStage` */
   readonly versionStage?: string;
   readonly versionId?: string;
 }
 
-/** Options of `secret.json`. */
+/**
+ * Options of `secret.json`: a version selector, and optionally a schema and one field to load.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { type JsonSpecOptions, secret } from 'secretcache';
+ *
+ * // Only the password, from the JSON RDS rotation keeps ({ engine, host, port, username, password, ... }).
+ * const password: JsonSpecOptions = { key: 'password' };
+ * const manifest = {
+ *   dbPassword: secret.json<string>('prod/orders/db', password),
+ *   dbPort: secret.json('prod/orders/db', { key: 'port', schema: z.number().int() }), // loads as number
+ * };
+ * ```
+ */
 export interface JsonSpecOptions<Schema extends StandardSchemaV1 | undefined = undefined>
   extends SpecOptions {
   /** A Standard Schema (zod, valibot, arktype...) to validate with; the entry loads as its output type. */

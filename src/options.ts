@@ -10,6 +10,20 @@ import type { SecretSource, SecretsManagerLike } from './source.js';
 /**
  * Options of {@link SecretCache}. Every field is optional; the defaults suit a service that reads a few dozen
  * secrets on its hot paths.
+ *
+ * @example
+ * ```ts
+ * import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+ * import { SecretCache, type SecretCacheOptions } from 'secretcache';
+ *
+ * const options: SecretCacheOptions = {
+ *   client: new SecretsManagerClient({ region: 'eu-west-1' }),
+ *   ttlMs: 60_000, // see a rotation within a minute
+ *   staleIfErrorMs: 6 * 3_600_000, // ride out a long Secrets Manager outage
+ *   hooks: { onError: ({ secretId, code }) => console.warn(`secret ${secretId}: ${code}`) },
+ * };
+ * const cache = new SecretCache(options);
+ * ```
  */
 export interface SecretCacheOptions {
   /**
@@ -93,7 +107,23 @@ export interface SecretCacheOptions {
   readonly hooks?: SecretCacheHooks;
 }
 
-/** Which version of a secret a read wants. Give at most one of the two. */
+/**
+ * Which version of a secret a read wants, and a signal to stop waiting for it. Give at most one of
+ * `versionStage` and `versionId`.
+ *
+ * @example
+ * ```ts
+ * import { type ReadOptions, SecretCache } from 'secretcache';
+ *
+ * const cache = new SecretCache();
+ * // Wait no longer than this request may take; the fetch goes on for other readers.
+ * const options: ReadOptions = { signal: AbortSignal.timeout(2_000) };
+ * const token = await cache.getSecretString('prod/orders/token', options);
+ * const pinned = await cache.getSecretString('prod/orders/token', {
+ *   versionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+ * });
+ * ```
+ */
 export interface ReadOptions {
   /**
    * A staging label: `'AWSCURRENT'`, `'AWSPREVIOUS'`, `'AWSPENDING'` or one of your own.
@@ -109,7 +139,21 @@ export interface ReadOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Options of `getSecretJson`: a version selector and, optionally, a Standard Schema to validate with. */
+/**
+ * Options of `getSecretJson`: a version selector and, optionally, a Standard Schema to validate with. To
+ * declare them apart from the call, use `satisfies`, so that `schema` stays required and types the result.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { type JsonReadOptions, SecretCache } from 'secretcache';
+ *
+ * // In a rotation Lambda's testSecret step: the pending credentials, validated.
+ * const Db = z.object({ host: z.string(), username: z.string(), password: z.string() });
+ * const pending = { versionStage: 'AWSPENDING', schema: Db } satisfies JsonReadOptions<typeof Db>;
+ * const db = await new SecretCache().getSecretJson('prod/orders/db', pending); // typed by Db
+ * ```
+ */
 export interface JsonReadOptions<Schema extends StandardSchemaV1 | undefined = undefined>
   extends ReadOptions {
   /** Any Standard Schema v1 (zod, valibot, arktype...); validated once per fetched version. */

@@ -3,10 +3,49 @@ import { invalidArgument } from './errors.js';
 import type { ReadOptions } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 
-/** How `withSecret` reads the value it hands to `fn`. */
+/**
+ * How `withSecret` reads the value it hands to `fn`: with `getSecretString`, `getSecretBinary` or
+ * `getSecretJson`.
+ *
+ * @example
+ * ```ts
+ * import { SecretCache, type SecretAs, type WithSecretValue } from 'secretcache';
+ *
+ * const cache = new SecretCache();
+ * // Calls an HTTP API with its credential, whatever form it has, and retries once with a fresh one on a 401.
+ * function withApiCredential<As extends SecretAs, R>(
+ *   secretId: string,
+ *   as: As,
+ *   call: (credential: WithSecretValue<As, undefined>) => Promise<R>,
+ * ) {
+ *   return cache.withSecret(secretId, call, {
+ *     as,
+ *     shouldRefresh: (error) => (error as { status?: number }).status === 401,
+ *   });
+ * }
+ * ```
+ */
 export type SecretAs = 'string' | 'binary' | 'json';
 
-/** Options of `withSecret`: how to read, when a failure means "refresh the secret", and the read's options. */
+/**
+ * Options of `withSecret`: how to read, when a failure means "refresh the secret", and the read's options. To
+ * declare them apart from the call, use `satisfies`, so that `as` and `schema` keep their literal types.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { SecretCache, type WithSecretOptions } from 'secretcache';
+ *
+ * const Db = z.object({ host: z.string(), username: z.string(), password: z.string() });
+ * const options = {
+ *   as: 'json',
+ *   schema: Db,
+ *   // PostgreSQL's invalid_password: the secret was rotated after this value was cached.
+ *   shouldRefresh: (error: unknown) => (error as { code?: string }).code === '28P01',
+ * } satisfies WithSecretOptions<'json', typeof Db>;
+ * const rows = await new SecretCache().withSecret('prod/orders/db', (db) => query(db, 'select 1'), options);
+ * ```
+ */
 export interface WithSecretOptions<
   As extends SecretAs = 'string',
   Schema extends StandardSchemaV1 | undefined = undefined,
@@ -25,7 +64,30 @@ export interface WithSecretOptions<
   readonly shouldRefresh: (error: unknown) => boolean;
 }
 
-/** The value `withSecret` hands to `fn`, by `as` and `schema`. */
+/**
+ * The value `withSecret` hands to `fn`, by `as` and `schema`: name it to type a callback declared apart.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { z } from 'zod';
+ * import { SecretCache, type WithSecretValue } from 'secretcache';
+ *
+ * const Db = z.object({ host: z.string(), username: z.string(), password: z.string() });
+ * type DbCredentials = WithSecretValue<'json', typeof Db>; // z.infer<typeof Db>
+ *
+ * async function connect(db: DbCredentials): Promise<pg.Client> {
+ *   const client = new pg.Client({ host: db.host, user: db.username, password: db.password });
+ *   await client.connect(); // rejects with code 28P01 once the password was rotated
+ *   return client;
+ * }
+ * const client = await new SecretCache().withSecret('prod/orders/db', connect, {
+ *   as: 'json',
+ *   schema: Db,
+ *   shouldRefresh: (error) => (error as { code?: string }).code === '28P01',
+ * });
+ * ```
+ */
 export type WithSecretValue<
   As extends SecretAs,
   Schema extends StandardSchemaV1 | undefined,

@@ -5,14 +5,53 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { isSecretCacheError, SecretCacheError, type SecretCacheErrorCode } from './errors.js';
 
-/** What to fetch: a secret and, optionally, one version of it by stage or by id. */
+/**
+ * What to fetch: a secret and, optionally, one version of it by stage or by id. The cache always names the
+ * stage or the id; a {@link SecretSource} answers for that version, or throws `NOT_FOUND`.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { SecretCache, SecretCacheError, type SecretRequest, type SecretVersion } from 'secretcache';
+ *
+ * // Local development: each secret is a file under ./secrets, with a current version only.
+ * async function fromFile({ secretId, versionStage, versionId }: SecretRequest): Promise<SecretVersion> {
+ *   if (versionId !== undefined || (versionStage ?? 'AWSCURRENT') !== 'AWSCURRENT') {
+ *     throw new SecretCacheError('NOT_FOUND', secretId, `Secret "${secretId}" has only a current version.`);
+ *   }
+ *   const secretString = await readFile(`./secrets/${secretId}`, 'utf8');
+ *   return { name: secretId, arn: `local:${secretId}`, versionId: 'local', versionStages: ['AWSCURRENT'],
+ *            createdDate: undefined, secretString };
+ * }
+ * const cache = new SecretCache({ source: { getSecretValue: fromFile } });
+ * ```
+ */
 export interface SecretRequest {
   readonly secretId: string;
   readonly versionStage?: string | undefined;
   readonly versionId?: string | undefined;
 }
 
-/** One version of a secret as a {@link SecretSource} returns it. Exactly one of the two values is set. */
+/**
+ * One version of a secret as a {@link SecretSource} returns it, with the fields of a `GetSecretValue` answer.
+ * Exactly one of the two values is set.
+ *
+ * @example
+ * ```ts
+ * import { SecretCache, type SecretVersion } from 'secretcache';
+ *
+ * // A unit test's fake: one fixed version, shaped as AWS would answer.
+ * const version: SecretVersion = {
+ *   name: 'prod/orders/db',
+ *   arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/orders/db-AbCdEf',
+ *   versionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+ *   versionStages: ['AWSCURRENT'],
+ *   createdDate: new Date('2025-01-01T00:00:00Z'),
+ *   secretString: JSON.stringify({ username: 'orders', password: 'test-only' }),
+ * };
+ * const cache = new SecretCache({ source: { getSecretValue: async () => version } });
+ * ```
+ */
 export interface SecretVersion {
   readonly name: string;
   readonly arn: string;
@@ -50,7 +89,35 @@ export interface SecretSource {
   batchGetSecretValue?(secretIds: readonly string[], signal?: AbortSignal): Promise<BatchResult>;
 }
 
-/** What one `BatchGetSecretValue` answered: the versions it found and the ids it reported errors for. */
+/**
+ * What one `BatchGetSecretValue` answered: the versions it found and the ids it reported errors for. The
+ * cache matches a version to its id by `name` or `arn`, and fetches alone any id the result does not mention.
+ *
+ * @example
+ * ```ts
+ * import { type BatchResult, SecretCacheError, type SecretSource, type SecretVersion } from 'secretcache';
+ *
+ * // An in-memory source for tests that answers manifest loads in one call, as the AWS source does.
+ * const versions = new Map<string, SecretVersion>();
+ * const notFound = (secretId: string) =>
+ *   new SecretCacheError('NOT_FOUND', secretId, `Secret "${secretId}" was not found.`);
+ * const source: SecretSource = {
+ *   async getSecretValue({ secretId }) {
+ *     const version = versions.get(secretId);
+ *     if (version === undefined) throw notFound(secretId);
+ *     return version;
+ *   },
+ *   async batchGetSecretValue(secretIds): Promise<BatchResult> {
+ *     return {
+ *       versions: secretIds.flatMap((secretId) => versions.get(secretId) ?? []),
+ *       errors: secretIds
+ *         .filter((secretId) => !versions.has(secretId))
+ *         .map((secretId) => ({ secretId, error: notFound(secretId) })),
+ *     };
+ *   },
+ * };
+ * ```
+ */
 export interface BatchResult {
   readonly versions: readonly SecretVersion[];
   readonly errors: ReadonlyArray<{ readonly secretId: string; readonly error: SecretCacheError }>;
@@ -59,7 +126,26 @@ export interface BatchResult {
 /** The most secret ids `BatchGetSecretValue` takes in one call. */
 export const MAX_BATCH_SIZE = 20;
 
-/** The part of `SecretsManagerClient` the cache uses: anything that can `send` a command. */
+/**
+ * The part of `SecretsManagerClient` the cache uses: anything that can `send` a command. It lets a wrapped or
+ * instrumented client in without a dependency on one SDK version's types.
+ *
+ * @example
+ * ```ts
+ * import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+ * import { SecretCache, type SecretsManagerLike } from 'secretcache';
+ *
+ * // The SDK's client, with every call the cache makes logged.
+ * const sdk = new SecretsManagerClient({ region: 'eu-west-1' });
+ * const client: SecretsManagerLike = {
+ *   send: (command, options) => {
+ *     console.debug(`secretsmanager ${command.constructor.name}`);
+ *     return sdk.send(command, options);
+ *   },
+ * };
+ * const cache = new SecretCache({ client });
+ * ```
+ */
 export interface SecretsManagerLike {
   // biome-ignore lint/suspicious/noExplicitAny: the SDK's send is generic over every command; any fits all.
   send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
