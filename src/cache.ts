@@ -5,13 +5,11 @@ import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './err
 import { EventEmitter, type FetchReason } from './events.js';
 import { Fetcher, isTransient } from './fetcher.js';
 import { Flights } from './flights.js';
-import { validateSecretJson } from './json.js';
 import {
   type LoadedSecrets,
   loadFailed,
   type Manifest,
   manifestEntries,
-  pickField,
   type SecretSpec,
 } from './manifest.js';
 import {
@@ -82,12 +80,7 @@ const readSpec: Accessor<unknown> = (entry, options) => {
   if (spec.kind === 'binary') return entry.readBinary();
   const { key, schema } = spec;
   if (key === undefined) return schema === undefined ? entry.readJson() : entry.readValidated(schema);
-  return entry.derive(spec, () =>
-    entry.readJson().then((value) => {
-      const field = pickField(entry.secretId, value, key);
-      return schema === undefined ? field : validateSecretJson(entry.secretId, schema, field);
-    }),
-  );
+  return entry.readField(key, schema);
 };
 
 const noop = (): void => {};

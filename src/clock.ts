@@ -25,6 +25,9 @@ export interface Clock {
  * debounce would not: libuv never blocks for I/O while an immediate is pending, so a process that idles (and a
  * Lambda sandbox that is frozen while it idles) has always forgotten the cached time before it wakes.
  *
+ * It reads the wall clock, not `performance.now()`: a monotonic clock may not advance while a sandbox or VM is
+ * paused, and a value must count as old after a freeze however long it lasted.
+ *
  * Caches use one of their own unless given a `clock`; pass one instance to several caches to share its reads.
  *
  * @example
@@ -50,7 +53,10 @@ export class TurnClock implements Clock {
     return this.#now;
   }
 
-  /** Forget the cached time now, so the next read takes a fresh one (the Lambda wrapper calls this per event). */
+  /**
+   * Forget the cached time now, so the next read takes a fresh one: for code that computes for long within one
+   * turn and then reads again.
+   */
   reset(): void {
     this.#now = -1;
   }

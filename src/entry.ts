@@ -1,5 +1,5 @@
 import { SecretCacheError } from './errors.js';
-import { deepFreeze, parseSecretJson, validateSecretJson } from './json.js';
+import { deepFreeze, parseSecretJson, pickField, validateSecretJson } from './json.js';
 import type { Selector } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 import type { SecretVersion } from './source.js';
@@ -55,6 +55,22 @@ function makeRecord(
   return Object.freeze(record);
 }
 
+/** Stands for "no schema" as a map key. */
+const NO_SCHEMA = {};
+
+/**
+ * How many schemas, or fields, one version remembers outcomes for. Schemas are meant to be made once; one made
+ * anew per call would otherwise grow the map on every read until the version is replaced.
+ */
+const MAX_REMEMBERED = 16;
+
+function remember<K, V>(map: Map<K, V> | undefined, key: K, value: V): Map<K, V> {
+  const target = map ?? new Map<K, V>();
+  if (target.size >= MAX_REMEMBERED && !target.has(key)) target.clear();
+  target.set(key, value);
+  return target;
+}
+
 function settled<T>(promise: Promise<T>): Promise<T> {
   // Outcomes are stored and handed to many readers; a stored rejection must never count as unhandled.
   promise.catch(() => {});
@@ -78,7 +94,7 @@ export class CachedVersion {
   schema: StandardSchemaV1 | undefined;
   schemaResult: Promise<unknown> | undefined;
   #otherSchemas: Map<StandardSchemaV1, Promise<unknown>> | undefined;
-  #derived: Map<object, Promise<unknown>> | undefined;
+  #fields: Map<string, Map<object, Promise<unknown>>> | undefined;
   /** The shared record of a string secret, made on the first `getSecretValue`. */
   record: Promise<SecretRecord> | undefined;
   readonly #version: SecretVersion;
@@ -141,8 +157,7 @@ export class CachedVersion {
   readValidated(schema: StandardSchemaV1): Promise<unknown> {
     if (this.schema === schema && this.schemaResult !== undefined) return this.schemaResult;
     if (this.schema !== undefined && this.schemaResult !== undefined) {
-      this.#otherSchemas ??= new Map();
-      this.#otherSchemas.set(this.schema, this.schemaResult);
+      this.#otherSchemas = remember(this.#otherSchemas, this.schema, this.schemaResult);
     }
     let result = this.#otherSchemas?.get(schema);
     if (result === undefined) {
@@ -153,13 +168,26 @@ export class CachedVersion {
     return result;
   }
 
-  /** A value derived from this version once per `token` (a manifest entry's field, say), then shared. */
-  derive(token: object, make: () => Promise<unknown>): Promise<unknown> {
-    let result = this.#derived?.get(token);
+  /**
+   * One top-level field of the JSON (a manifest entry's `key`), validated by `schema` if given: once per field
+   * and schema for this version, then shared.
+   */
+  readField(key: string, schema: StandardSchemaV1 | undefined): Promise<unknown> {
+    const schemaKey = schema ?? NO_SCHEMA;
+    let bySchema = this.#fields?.get(key);
+    let result = bySchema?.get(schemaKey);
     if (result === undefined) {
-      result = settled(make());
-      this.#derived ??= new Map();
-      this.#derived.set(token, result);
+      result = settled(
+        this.readJson().then((value) => {
+          const field = pickField(this.secretId, value, key);
+          return schema === undefined ? field : validateSecretJson(this.secretId, schema, field);
+        }),
+      );
+      if (bySchema === undefined) {
+        bySchema = new Map();
+        this.#fields = remember(this.#fields, key, bySchema);
+      }
+      remember(bySchema, schemaKey, result);
     }
     return result;
   }

@@ -74,3 +74,15 @@ export function isStandardSchema(schema: unknown): schema is StandardSchemaV1 {
     typeof (schema as Partial<StandardSchemaV1>)['~standard']?.validate === 'function'
   );
 }
+
+/** The `key` field of a parsed JSON secret, or `MISSING_KEY`. */
+export function pickField(secretId: string, value: unknown, key: string): unknown {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, key)) {
+    return (value as Record<string, unknown>)[key];
+  }
+  throw new SecretCacheError(
+    'MISSING_KEY',
+    secretId,
+    `Secret "${secretId}" has no top-level field "${key}".`,
+  );
+}

@@ -236,15 +236,3 @@ export function loadFailed(failures: SecretLoadFailure[], total: number): Secret
     },
   );
 }
-
-/** The `key` field of a parsed JSON secret, or `MISSING_KEY`. */
-export function pickField(secretId: string, value: unknown, key: string): unknown {
-  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.hasOwn(value, key)) {
-    return (value as Record<string, unknown>)[key];
-  }
-  throw new SecretCacheError(
-    'MISSING_KEY',
-    secretId,
-    `Secret "${secretId}" has no top-level field "${key}".`,
-  );
-}

@@ -277,6 +277,54 @@ describe('CachedVersion.readValidated', () => {
   });
 });
 
+describe('remembered outcomes', () => {
+  it('remembers the outcomes of 16 schemas', async () => {
+    const entry = entryOf(stringVersion(JSON_TEXT));
+    const first = spySchema('first');
+    await entry.readValidated(first.schema);
+    for (let i = 0; i < 15; i++) await entry.readValidated(spySchema(`other-${i}`).schema);
+
+    await entry.readValidated(first.schema);
+
+    expect(first.validate).toHaveBeenCalledTimes(1);
+  });
+
+  it('forgets them past that, so schemas made anew per read cannot grow a version without bound', async () => {
+    const entry = entryOf(stringVersion(JSON_TEXT));
+    const first = spySchema('first');
+    await entry.readValidated(first.schema);
+    for (let i = 0; i < 16; i++) await entry.readValidated(spySchema(`other-${i}`).schema);
+
+    await entry.readValidated(first.schema);
+
+    expect(first.validate).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('CachedVersion.readField', () => {
+  it('reads one top-level field, validated once per field and schema', async () => {
+    const entry = entryOf(stringVersion(JSON_TEXT));
+    const schema = spySchema('user');
+
+    const plain = [await entry.readField('user', undefined), await entry.readField('user', undefined)];
+    const checked = [
+      await entry.readField('user', schema.schema),
+      await entry.readField('user', schema.schema),
+    ];
+
+    expect(plain).toEqual(['app', 'app']);
+    expect(checked[1]).toBe(checked[0]);
+    expect(checked[0]).toEqual({ tag: 'user', value: 'app' });
+    expect(schema.validate).toHaveBeenCalledTimes(1);
+  });
+
+  it('fails with MISSING_KEY for an absent field', async () => {
+    const error = await rejectionOf(entryOf(stringVersion(JSON_TEXT)).readField('token', undefined));
+
+    expect(error).toMatchObject({ code: 'MISSING_KEY', secretId: 'prod/db' });
+  });
+});
+
 describe('CachedVersion.readRecord', () => {
   it("resolves to a frozen record of a string secret's metadata and value, not stale", async () => {
     const version = stringVersion(STRING_TEXT);

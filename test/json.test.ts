@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { isSecretCacheError, type SecretCacheError } from '../src/errors.js';
-import { deepFreeze, isStandardSchema, parseSecretJson, validateSecretJson } from '../src/json.js';
+import { deepFreeze, isStandardSchema, parseSecretJson, pickField, validateSecretJson } from '../src/json.js';
 import type { StandardSchemaV1 } from '../src/schema.js';
 
 /** Every rendering of an error a log line or a crash report could contain. */
@@ -309,5 +309,16 @@ describe('isStandardSchema', () => {
     ['an object whose validate is not a function', { '~standard': { validate: 'yes' } }],
   ])('is false for %s', (_label, value) => {
     expect(isStandardSchema(value)).toBe(false);
+  });
+});
+
+describe('pickField', () => {
+  it('returns an own top-level field and fails with MISSING_KEY otherwise', () => {
+    expect(pickField('db', { password: 'p' }, 'password')).toBe('p');
+    for (const value of [{}, [], 'text', null, Object.create({ password: 'inherited' })]) {
+      expect(() => pickField('db', value, 'password')).toThrow(
+        expect.objectContaining({ code: 'MISSING_KEY' }),
+      );
+    }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SecretCacheError } from '../src/errors.js';
-import { loadFailed, manifestEntries, pickField, secret } from '../src/manifest.js';
+import { loadFailed, manifestEntries, secret } from '../src/manifest.js';
 
 describe('secret builders', () => {
   it('make frozen specs carrying the id, the selector and how to read', () => {
@@ -33,17 +33,6 @@ describe('manifestEntries', () => {
     expect(manifestEntries({ a: secret.string('x') })).toEqual([['a', secret.string('x')]]);
     expect(() => manifestEntries([])).toThrow(SecretCacheError);
     expect(() => manifestEntries({ a: 'x' })).toThrow(/`a`/);
-  });
-});
-
-describe('pickField', () => {
-  it('returns an own top-level field and fails with MISSING_KEY otherwise', () => {
-    expect(pickField('db', { password: 'p' }, 'password')).toBe('p');
-    for (const value of [{}, [], 'text', null, Object.create({ password: 'inherited' })]) {
-      expect(() => pickField('db', value, 'password')).toThrow(
-        expect.objectContaining({ code: 'MISSING_KEY' }),
-      );
-    }
   });
 });
 
