@@ -111,7 +111,7 @@ export class SecretCache {
   readonly #flights: Flights;
   // The store's maps, held here too so that a warm read reaches them in one property load.
   readonly #entries: LRUCache<string, CachedVersion>;
-  readonly #failures: LRUCache<string, Failure>;
+  readonly #failures: ReadonlyMap<string, Failure>;
   readonly #inflight: Map<string, Promise<CachedVersion>>;
   #hits = 0;
   #misses = 0;
@@ -434,7 +434,7 @@ export class SecretCache {
       if (now >= entry.refreshAt) this.#refreshInBackground(selector, 'refresh-ahead', now);
       return accessor(entry, options, false);
     }
-    const failure = this.#failures.get(selector.key, NO_OPTIONS);
+    const failure = this.#failures.get(selector.key);
     if (failure !== undefined && now < failure.retryAt) {
       if (entry !== undefined && this.#canServeStale(entry, failure.error, now)) {
         this.#backoffSkips++;
@@ -494,7 +494,7 @@ export class SecretCache {
   /** Starts a fetch no reader waits for, unless one is in flight or the key is backing off. */
   #refreshInBackground(selector: Selector, reason: FetchReason, now: number): void {
     if (this.#inflight.has(selector.key)) return;
-    const failure = this.#failures.get(selector.key, NO_OPTIONS);
+    const failure = this.#failures.get(selector.key);
     if (failure !== undefined && now < failure.retryAt) {
       this.#backoffSkips++;
       return;

@@ -64,7 +64,7 @@ export class Flights {
       if (selector instanceof SecretCacheError || selector.versionId !== undefined) continue;
       if (selector.versionStage !== 'AWSCURRENT' || wanted.has(selector.key)) continue;
       const entry = entries.peek(selector.key, NO_OPTIONS);
-      const failure = failures.peek(selector.key, NO_OPTIONS);
+      const failure = failures.get(selector.key);
       if (entry !== undefined && now < entry.refreshAt) continue;
       if (inflight.has(selector.key) || (failure !== undefined && now < failure.retryAt)) continue;
       wanted.set(selector.key, selector);
@@ -131,7 +131,7 @@ export class Flights {
         const entry = this.#makeEntry(selector, version, startedAt);
         if (inflight.get(selector.key) === fetch) {
           inflight.delete(selector.key);
-          failures.delete(selector.key);
+          this.#store.clearFailure(selector.key);
           this.#store.store(selector, entry);
         }
         if (this.#events.wantsFetch()) {
@@ -147,9 +147,9 @@ export class Flights {
         let retryInMs = 0;
         if (inflight.get(selector.key) === fetch) {
           inflight.delete(selector.key);
-          const count = (failures.peek(selector.key, NO_OPTIONS)?.failures ?? 0) + 1;
+          const count = (failures.get(selector.key)?.failures ?? 0) + 1;
           retryInMs = backoffDelayMs(this.#options.backoff, count, Math.random());
-          failures.set(selector.key, { failures: count, retryAt: failedAt + retryInMs, error });
+          this.#store.recordFailure(selector.key, { failures: count, retryAt: failedAt + retryInMs, error });
         }
         if (this.#events.wantsError()) {
           const durationMs = failedAt - startedAt;

@@ -24,14 +24,17 @@ export const NO_OPTIONS = {};
 
 /**
  * Everything the cache holds, by cache key: the versions (an LRU bounded by `maxEntries`), the backoff of keys
- * whose fetch failed (bounded the same way), and the fetches in flight. Also the keys of pinned selectors
+ * whose fetch failed (bounded by `maxEntries` too), and the fetches in flight. Also the keys of pinned selectors
  * (`AWSPREVIOUS`, a version id), so that a warm pinned read finds its entry without building a key string.
  */
 export class VersionStore {
   readonly entries: LRUCache<string, CachedVersion>;
-  readonly failures: LRUCache<string, Failure>;
+  /** The backoff of failing keys; changed only through `recordFailure` and `clearFailure`, which bound it. */
+  readonly failures: ReadonlyMap<string, Failure>;
+  readonly #failures = new Map<string, Failure>();
   readonly inflight = new Map<string, Promise<CachedVersion>>();
   readonly #pinnedKeys = new Map<string, PinnedKeys>();
+  readonly #maxEntries: number;
 
   /** `onRemove` hears of every version that leaves, but for one replaced by a newer version of its key. */
   constructor(maxEntries: number, onRemove: (entry: CachedVersion, reason: 'evict' | 'delete') => void) {
@@ -43,7 +46,25 @@ export class VersionStore {
         if (reason === 'evict' || reason === 'delete') onRemove(entry, reason);
       },
     });
-    this.failures = new LRUCache<string, Failure>({ max: maxEntries });
+    this.#maxEntries = maxEntries;
+    this.failures = this.#failures;
+  }
+
+  /**
+   * Records a key's backoff, dropping the key that failed least recently when `maxEntries` are held. A plain
+   * map is enough here (failures are few and short-lived), and unlike lru-cache it reserves no slots up front.
+   */
+  recordFailure(key: string, failure: Failure): void {
+    // Deleting first moves a key that fails again to the back of the line.
+    if (!this.#failures.delete(key) && this.#failures.size >= this.#maxEntries) {
+      const oldest = this.#failures.keys().next();
+      if (oldest.done !== true) this.#failures.delete(oldest.value);
+    }
+    this.#failures.set(key, failure);
+  }
+
+  clearFailure(key: string): void {
+    this.#failures.delete(key);
   }
 
   /** The entry of a read with options, found without building a key; `undefined` sends it the slow way. */
@@ -78,7 +99,7 @@ export class VersionStore {
   invalidate(secretId?: string): void {
     if (secretId === undefined) {
       this.inflight.clear();
-      this.failures.clear();
+      this.#failures.clear();
       this.entries.clear();
       this.#pinnedKeys.clear();
       return;
@@ -86,7 +107,7 @@ export class VersionStore {
     const prefix = `${secretId}\0`;
     const belongs = (key: string): boolean => key === secretId || key.startsWith(prefix);
     for (const key of [...this.inflight.keys()]) if (belongs(key)) this.inflight.delete(key);
-    for (const key of [...this.failures.keys()]) if (belongs(key)) this.failures.delete(key);
+    for (const key of [...this.#failures.keys()]) if (belongs(key)) this.#failures.delete(key);
     this.entries.delete(secretId);
     const pinned = this.#pinnedKeys.get(secretId);
     if (pinned !== undefined) {
