@@ -1,0 +1,82 @@
+import { describe, expect, it, vi } from 'vitest';
+import { SecretCacheError } from '../src/errors.js';
+import { EventEmitter } from '../src/events.js';
+import { Fetcher } from '../src/fetcher.js';
+import { Flights } from '../src/flights.js';
+import { resolveOptions, resolveSelector, type Selector } from '../src/options.js';
+import { VersionStore } from '../src/store.js';
+import { FakeClock, FakeSource } from './support/fakes.js';
+
+function setup(options: Parameters<typeof resolveOptions>[0] = {}) {
+  const source = new FakeSource();
+  const clock = new FakeClock(0);
+  const resolved = resolveOptions({ ttlMs: 100_000, refreshAheadMs: 0, ...options });
+  const store = new VersionStore(resolved.maxEntries, () => {});
+  const fetcher = new Fetcher(source, { retries: 0, minTimeoutMs: 0, maxTimeoutMs: 0 }, 5_000);
+  const flights = new Flights(store, fetcher, new EventEmitter(undefined), clock, resolved);
+  return { source, clock, store, flights };
+}
+
+function selector(secretId: string): Selector {
+  const resolved = resolveSelector(secretId, undefined, 'AWSCURRENT');
+  if (resolved instanceof SecretCacheError) throw resolved;
+  return resolved;
+}
+
+describe('Flights', () => {
+  it('shares one source call between fetches of one key while it is in flight', async () => {
+    const { source, flights, store } = setup({ ttlJitter: 0 });
+    source.put('db', 'v');
+
+    const [a, b] = await Promise.all([
+      flights.fetch(selector('db'), 'miss'),
+      flights.fetch(selector('db'), 'miss'),
+    ]);
+
+    expect(a).toBe(b);
+    expect(source.calls).toHaveLength(1);
+    expect(store.entries.get('db')).toBe(a);
+    expect(flights.started).toBe(1);
+  });
+
+  it('records a failure with its backoff, and a later success clears it', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(1);
+    const { source, clock, flights, store } = setup();
+    source.failWith = () => Object.assign(new Error('x'), { name: 'ThrottlingException' });
+
+    await expect(flights.fetch(selector('db'), 'miss')).rejects.toMatchObject({ code: 'THROTTLED' });
+    expect(store.failures.get('db')).toMatchObject({ failures: 1, retryAt: 1_000 });
+
+    source.failWith = undefined;
+    source.put('db', 'v');
+    clock.advance(1_000);
+    await flights.fetch(selector('db'), 'miss');
+    expect(store.failures.has('db')).toBe(false);
+    expect(flights.failed).toBe(1);
+    vi.restoreAllMocks();
+  });
+
+  it("draws a key's first lifetime from the whole jitter window and a refresh's from its top tenth", async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(1);
+    const { source, flights } = setup({ ttlJitter: 0.4 });
+    source.put('db', 'v');
+
+    const first = await flights.fetch(selector('db'), 'miss');
+    const refreshed = await flights.fetch(selector('db'), 'refresh-now');
+
+    expect(first.expiresAt).toBe(60_000);
+    expect(refreshed.expiresAt).toBe(96_000);
+    vi.restoreAllMocks();
+  });
+
+  it('does not store the answer of a fetch whose key was invalidated meanwhile', async () => {
+    const { source, flights, store } = setup();
+    source.put('db', 'v');
+
+    const pending = flights.fetch(selector('db'), 'miss');
+    store.invalidate('db');
+    await pending;
+
+    expect(store.entries.size).toBe(0);
+  });
+});
