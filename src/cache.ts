@@ -284,7 +284,8 @@ export class SecretCache {
    *
    * @param options - `as` (`'string'`, the default, `'binary'` or `'json'`), `shouldRefresh`, and the read's
    *   options (`versionStage`, `versionId`, `schema` for JSON, `signal`)
-   * @returns what `fn` returns; rejects with `fn`'s error when it fails again or `shouldRefresh` says no
+   * @returns what `fn` returns; rejects with `fn`'s error when it fails again or `shouldRefresh` says no, and
+   *   with the refresh's `SecretCacheError` when the refresh itself fails
    * @example
    * ```ts
    * import { SecretCache } from 'secretcache';
