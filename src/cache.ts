@@ -437,11 +437,10 @@ export class SecretCache {
     }
     const failure = this.#failures.get(selector.key);
     if (failure !== undefined && now < failure.retryAt) {
+      this.#backoffSkips++;
       if (entry !== undefined && this.#canServeStale(entry, failure.error, now)) {
-        this.#backoffSkips++;
         return this.#serveStale(entry, failure.error, now, options, accessor);
       }
-      this.#backoffSkips++;
       return Promise.reject(failure.error);
     }
     if (entry !== undefined && failure !== undefined && this.#canServeStale(entry, failure.error, now)) {

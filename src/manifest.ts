@@ -1,6 +1,5 @@
 import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './errors.js';
-import { isStandardSchema } from './json.js';
-import { resolveSelector } from './options.js';
+import { resolveSelector, schemaProblem } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
 
 /**
@@ -139,12 +138,8 @@ function makeSpec<T>(
 ): SecretSpec<T> {
   const selector = resolveSelector(secretId, options, 'AWSCURRENT');
   if (selector instanceof SecretCacheError) throw selector;
-  if (options?.schema !== undefined && !isStandardSchema(options.schema)) {
-    throw invalidArgument(
-      secretId,
-      'Expected `schema` to implement Standard Schema v1 (an object with `~standard.validate`).',
-    );
-  }
+  const problem = schemaProblem(options?.schema);
+  if (problem !== undefined) throw invalidArgument(secretId, problem);
   if (options?.key !== undefined && (typeof options.key !== 'string' || options.key.length === 0)) {
     throw invalidArgument(secretId, 'Expected `key` to be a non-empty string.');
   }
