@@ -39,7 +39,7 @@ import { type Failure, NO_OPTIONS, VersionStore } from './store.js';
  * setInterval(() => {
  *   const stats: SecretCacheStats = cache.stats();
  *   const reads = stats.hits + stats.misses;
- *   console.log({ hitRate: reads === 0 ? 1 : stats.hits / reads, staleServed: stats.staleServed });
+ *   logger.info({ hitRate: reads === 0 ? 1 : stats.hits / reads, staleServed: stats.staleServed });
  * }, 60_000).unref();
  * ```
  */
@@ -240,7 +240,7 @@ export class SecretCache {
    * import { SecretCache } from 'secretcache';
    *
    * const record = await new SecretCache().getSecretValue('prod/orders/db', { versionStage: 'AWSPREVIOUS' });
-   * console.log(record.versionId, record.versionStages, record.stale); // console.log(record) redacts the value
+   * logger.info(record.versionId, record.versionStages, record.stale); // util.inspect(record) redacts the value
    * ```
    */
   getSecretValue(secretId: string, options?: ReadOptions): Promise<SecretRecord> {

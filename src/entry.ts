@@ -6,7 +6,7 @@ import type { SecretVersion } from './source.js';
 
 /**
  * What `getSecretValue` resolves to: one version of a secret and its metadata. Frozen. `util.inspect` (and so
- * `console.log`) shows it with the value redacted; `secretBinary` is a copy of its own for every read.
+ * console output) shows it with the value redacted; `secretBinary` is a copy of its own for every read.
  *
  * @example
  * ```ts

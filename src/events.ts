@@ -28,7 +28,7 @@ export interface SecretEventTarget {
  * import { type FetchEvent, SecretCache } from 'secretcache';
  *
  * const onFetch = ({ secretId, reason, durationMs }: FetchEvent): void =>
- *   console.debug(`fetched ${secretId} (${reason}) in ${durationMs} ms`);
+ *   logger.debug(`fetched ${secretId} (${reason}) in ${durationMs} ms`);
  * const cache = new SecretCache({ hooks: { onFetch } });
  * ```
  */
@@ -116,7 +116,7 @@ export interface EvictEvent extends SecretEventTarget {
  * const cache = new SecretCache({
  *   hooks: {
  *     onFetch: ({ reason, durationMs }) => {
- *       if (!background.has(reason)) console.debug(`a caller waited up to ${durationMs} ms for AWS`);
+ *       if (!background.has(reason)) logger.debug(`a caller waited up to ${durationMs} ms for AWS`);
  *     },
  *   },
  * });

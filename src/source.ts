@@ -139,7 +139,7 @@ export const MAX_BATCH_SIZE = 20;
  * const sdk = new SecretsManagerClient({ region: 'eu-west-1' });
  * const client: SecretsManagerLike = {
  *   send: (command, options) => {
- *     console.debug(`secretsmanager ${command.constructor.name}`);
+ *     logger.debug(`secretsmanager ${command.constructor.name}`);
  *     return sdk.send(command, options);
  *   },
  * };

@@ -26,6 +26,18 @@ assert.deepEqual(
 
 const esm = await import('secretcache');
 
+/** The version an in-memory source answers with. */
+function version(secretId, secretString) {
+  return {
+    name: secretId,
+    arn: `arn:${secretId}`,
+    versionId: 'v1',
+    versionStages: ['AWSCURRENT'],
+    createdDate: undefined,
+    secretString,
+  };
+}
+
 async function check(format, lib) {
   assert.equal(typeof lib.SecretCache, 'function', `${format}: SecretCache is exported`);
   let calls = 0;
@@ -33,14 +45,7 @@ async function check(format, lib) {
     async getSecretValue({ secretId }) {
       calls++;
       if (calls === 1) throw Object.assign(new Error('flaky'), { name: 'InternalServiceError' });
-      return {
-        name: secretId,
-        arn: `arn:${secretId}`,
-        versionId: 'v1',
-        versionStages: ['AWSCURRENT'],
-        createdDate: undefined,
-        secretString: '{"a":1}',
-      };
+      return version(secretId, '{"a":1}');
     },
   };
   const cache = new lib.SecretCache({ source, retry: { retries: 1, minTimeoutMs: 0, maxTimeoutMs: 0 } });
@@ -98,14 +103,7 @@ function fixture(lib) {
   const source = {
     async getSecretValue({ secretId }) {
       calls.push(secretId);
-      return {
-        name: secretId,
-        arn: `arn:${secretId}`,
-        versionId: 'v1',
-        versionStages: ['AWSCURRENT'],
-        createdDate: undefined,
-        secretString: secretId === 'db' ? '{"user":"app"}' : 'key',
-      };
+      return version(secretId, secretId === 'db' ? '{"user":"app"}' : 'key');
     },
   };
   const cache = new lib.SecretCache({ source });
