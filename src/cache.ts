@@ -17,13 +17,11 @@ import {
   type ReadOptions,
   type ResolvedOptions,
   resolveOptions,
-  resolveSelector,
   type SecretCacheOptions,
-  type Selector,
-  schemaProblem,
 } from './options.js';
 import { type SecretAs, type WithSecretOptions, type WithSecretValue, withSecret } from './rotation.js';
 import type { StandardSchemaV1 } from './schema.js';
+import { resolveSelector, type Selector, schemaProblem } from './selector.js';
 import { AwsSecretSource, toSecretCacheError } from './source.js';
 import { type Failure, NO_OPTIONS, VersionStore } from './store.js';
 

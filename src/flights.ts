@@ -5,7 +5,8 @@ import { SecretCacheError } from './errors.js';
 import type { EventEmitter, FetchReason } from './events.js';
 import type { Fetcher } from './fetcher.js';
 import type { SecretSpec } from './manifest.js';
-import { type ResolvedOptions, resolveSelector, type Selector } from './options.js';
+import type { ResolvedOptions } from './options.js';
+import { resolveSelector, type Selector } from './selector.js';
 import { type BatchResult, MAX_BATCH_SIZE, type SecretVersion, toSecretCacheError } from './source.js';
 import { NO_OPTIONS, type VersionStore } from './store.js';
 

@@ -1,6 +1,6 @@
 import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './errors.js';
-import { resolveSelector, schemaProblem } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
+import { resolveSelector, schemaProblem } from './selector.js';
 
 /**
  * How a manifest entry reads its secret: the builder that made it, `secret.string`, `secret.binary` or

@@ -1,10 +1,10 @@
 import { type BackoffOptions, DEFAULT_BACKOFF } from './backoff.js';
 import type { Clock } from './clock.js';
-import { invalidArgument, type SecretCacheError } from './errors.js';
+import { describeValue as describe } from './describe.js';
 import type { SecretCacheHooks } from './events.js';
 import { DEFAULT_RETRY, type RetryOptions } from './fetcher.js';
-import { isStandardSchema } from './json.js';
 import type { StandardSchemaV1 } from './schema.js';
+import { MAX_VERSION_STAGE_LENGTH, stageProblem } from './selector.js';
 import type { SecretSource, SecretsManagerLike } from './source.js';
 
 /**
@@ -180,16 +180,6 @@ export const DEFAULT_VERSION_STAGE = 'AWSCURRENT';
 export const DEFAULT_STALE_IF_ERROR_MS = 3_600_000;
 export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
 export const DEFAULT_TTL_JITTER = 0.5;
-export const MAX_SECRET_ID_LENGTH = 2048;
-export const MAX_VERSION_STAGE_LENGTH = 256;
-export const MAX_VERSION_ID_LENGTH = 64;
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `a string of length ${value.length}`;
-  if (value === null) return 'null';
-  if (typeof value === 'object' || typeof value === 'function') return `a value of type ${typeof value}`;
-  return `${String(value)}`;
-}
 
 function isPositiveNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0;
@@ -314,86 +304,4 @@ function definedFields<T extends object>(value: T | undefined, name: string): Pa
     throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(value)}.`);
   }
   return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
-}
-
-function stageProblem(stage: unknown): string | undefined {
-  if (typeof stage !== 'string' || stage.length === 0 || stage.length > MAX_VERSION_STAGE_LENGTH) {
-    return `Expected \`versionStage\` to be a non-empty string of at most ${MAX_VERSION_STAGE_LENGTH} characters, got ${describe(stage)}.`;
-  }
-  return undefined;
-}
-
-/** Why `secretId` is not a usable secret id, or `undefined` when it is. */
-export function secretIdProblem(secretId: unknown): string | undefined {
-  if (typeof secretId !== 'string' || secretId.length === 0 || secretId.length > MAX_SECRET_ID_LENGTH) {
-    return `Expected \`secretId\` to be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters, got ${describe(secretId)}.`;
-  }
-  // NUL separates the parts of cache keys; Secrets Manager never allows it in a name or ARN.
-  if (secretId.includes('\0')) return 'Expected `secretId` to contain no NUL character.';
-  return undefined;
-}
-
-/** A validated version selector: what to ask AWS for, and the cache key it is stored under. */
-export interface Selector {
-  readonly secretId: string;
-  readonly versionStage: string | undefined;
-  readonly versionId: string | undefined;
-  readonly key: string;
-}
-
-/**
- * Validates a read's arguments and names the version it wants. The cache key of a read of the default stage
- * is the secret id itself, so the hot path builds no string.
- */
-export function resolveSelector(
-  secretId: unknown,
-  options: ReadOptions | null | undefined,
-  defaultStage: string,
-): Selector | SecretCacheError {
-  const idProblem = secretIdProblem(secretId);
-  if (idProblem !== undefined) return invalidArgument(secretId, idProblem);
-  const id = secretId as string;
-  if (options === undefined || options === null) {
-    return { secretId: id, versionStage: defaultStage, versionId: undefined, key: id };
-  }
-  if (typeof options !== 'object') {
-    return invalidArgument(id, `Expected \`options\` to be an object, got ${describe(options)}.`);
-  }
-  const { versionStage, versionId, signal } = options;
-  if (
-    signal !== undefined &&
-    (typeof signal !== 'object' ||
-      signal === null ||
-      typeof signal.aborted !== 'boolean' ||
-      typeof signal.addEventListener !== 'function')
-  ) {
-    return invalidArgument(id, `Expected \`signal\` to be an AbortSignal, got ${describe(signal)}.`);
-  }
-  if (versionStage !== undefined) {
-    const problem = stageProblem(versionStage);
-    if (problem !== undefined) return invalidArgument(id, problem);
-  }
-  if (versionId !== undefined) {
-    if (typeof versionId !== 'string' || versionId.length === 0 || versionId.length > MAX_VERSION_ID_LENGTH) {
-      return invalidArgument(
-        id,
-        `Expected \`versionId\` to be a non-empty string of at most ${MAX_VERSION_ID_LENGTH} characters, got ${describe(versionId)}.`,
-      );
-    }
-    if (versionStage !== undefined) {
-      // A version id is immutable and a stage moves; caching the pair would mean neither rule holds.
-      return invalidArgument(id, 'Expected `versionStage` or `versionId`, not both.');
-    }
-    return { secretId: id, versionStage: undefined, versionId, key: `${id}\0v\0${versionId}` };
-  }
-  if (versionStage === undefined || versionStage === defaultStage) {
-    return { secretId: id, versionStage: defaultStage, versionId: undefined, key: id };
-  }
-  return { secretId: id, versionStage, versionId: undefined, key: `${id}\0s\0${versionStage}` };
-}
-
-/** Validates `getSecretJson`'s `schema` option. */
-export function schemaProblem(schema: unknown): string | undefined {
-  if (schema === undefined || isStandardSchema(schema)) return undefined;
-  return 'Expected `schema` to implement Standard Schema v1 (an object with `~standard.validate`).';
 }

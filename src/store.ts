@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { CachedVersion } from './entry.js';
 import type { SecretCacheError } from './errors.js';
-import type { ReadOptions, Selector } from './options.js';
+import type { ReadOptions } from './options.js';
+import type { Selector } from './selector.js';
 
 /** The backoff state of a key whose last fetch failed. */
 export interface Failure {

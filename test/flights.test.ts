@@ -3,7 +3,8 @@ import { SecretCacheError } from '../src/errors.js';
 import { EventEmitter } from '../src/events.js';
 import { Fetcher } from '../src/fetcher.js';
 import { Flights } from '../src/flights.js';
-import { resolveOptions, resolveSelector, type Selector } from '../src/options.js';
+import { resolveOptions } from '../src/options.js';
+import { resolveSelector, type Selector } from '../src/selector.js';
 import { VersionStore } from '../src/store.js';
 import { FakeClock, FakeSource } from './support/fakes.js';
 

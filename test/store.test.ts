@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CachedVersion } from '../src/entry.js';
 import { SecretCacheError } from '../src/errors.js';
-import { resolveSelector, type Selector } from '../src/options.js';
+import { resolveSelector, type Selector } from '../src/selector.js';
 import { VersionStore } from '../src/store.js';
 
 function selector(secretId: string, options?: { versionStage?: string; versionId?: string }): Selector {
