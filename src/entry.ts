@@ -1,7 +1,7 @@
 import { SecretCacheError } from './errors.js';
 import { deepFreeze, parseSecretJson, pickField, validateSecretJson } from './json.js';
-import type { Selector } from './selector.js';
 import type { StandardSchemaV1 } from './schema.js';
+import type { Selector } from './selector.js';
 import type { SecretVersion } from './source.js';
 
 /**
