@@ -270,7 +270,7 @@ export class SecretCache {
   refreshNow(secretId: string, options?: ReadOptions): Promise<void> {
     const selector = resolveSelector(secretId, options, this.#defaultStage);
     if (selector instanceof SecretCacheError) return Promise.reject(selector);
-    const done = this.#flights.fetch(selector, 'refresh-now').then(noop);
+    const done = this.#flights.fetch(selector, 'refresh-now', true).then(noop);
     return options?.signal === undefined ? done : this.#abortable(done, options.signal, selector.secretId);
   }
 
@@ -408,7 +408,7 @@ export class SecretCache {
       if (current !== seen || (current !== undefined && this.#clock.now() - current.fetchedAt < 1_000)) {
         return Promise.resolve();
       }
-      return this.#flights.fetch(selector, 'refresh-now').then(noop);
+      return this.#flights.fetch(selector, 'refresh-now', true).then(noop);
     },
   };
 
@@ -447,7 +447,7 @@ export class SecretCache {
     }
 
     this.#misses++;
-    const result = this.#flights.fetch(selector, 'miss').then(
+    const result = this.#flights.fetch(selector, 'miss', true).then(
       (fetched) => accessor(fetched, options, false),
       (error: SecretCacheError) => {
         const later = this.#clock.now();
@@ -499,7 +499,7 @@ export class SecretCache {
     }
     if (reason === 'refresh-ahead') this.#refreshAhead++;
     // The outcome is recorded by #fetch (the entry, or the failure and its backoff); nobody else awaits it.
-    this.#flights.fetch(selector, reason).catch(noop);
+    this.#flights.fetch(selector, reason, false).catch(noop);
   }
 
   /** Rejects with `ABORTED` when `signal` fires first; the shared fetch goes on for everyone else. */

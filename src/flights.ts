@@ -10,6 +10,25 @@ import { resolveSelector, type Selector } from './selector.js';
 import { type BatchResult, MAX_BATCH_SIZE, type SecretVersion, toSecretCacheError } from './source.js';
 import { NO_OPTIONS, type VersionStore } from './store.js';
 
+const held = new WeakSet<Promise<unknown>>();
+const noop = (): void => {};
+// The longest delay a Node timer takes; the timer only has to exist, it never needs to fire.
+const FOREVER_MS = 2_147_483_647;
+
+/**
+ * Keeps the event loop alive until `fetch` settles. The fetch's own timers (the retry delay, the timeout) are
+ * unref'd so that a background refresh never holds a process open; but a caller awaiting a read at start-up may
+ * have nothing else pending, and Node would exit under it (silently, with top-level `await`). One ref'd timer
+ * per awaited fetch, however many readers join it.
+ */
+export function keepAlive(fetch: Promise<unknown>): void {
+  if (held.has(fetch)) return;
+  held.add(fetch);
+  const timer = setInterval(noop, FOREVER_MS);
+  const release = (): void => clearInterval(timer);
+  fetch.then(release, release);
+}
+
 /**
  * The fetches of a cache: one in flight per key however many readers wait (single-flight), each outcome
  * recorded where it belongs (the new version with its jittered lifetime, or the failure with its backoff),
@@ -42,11 +61,17 @@ export class Flights {
     this.#options = options;
   }
 
-  /** Starts a fetch for `selector`, or joins the one in flight: concurrent misses share one source call. */
-  fetch(selector: Selector, reason: FetchReason): Promise<CachedVersion> {
-    const pending = this.#store.inflight.get(selector.key);
-    if (pending !== undefined) return pending;
-    return this.#track(selector, reason, this.#clock.now(), this.#fetchOne(selector));
+  /**
+   * Starts a fetch for `selector`, or joins the one in flight: concurrent misses share one source call. An
+   * `awaited` fetch keeps the process alive until it settles (see {@link keepAlive}); a background one does not,
+   * until a reader joins it.
+   */
+  fetch(selector: Selector, reason: FetchReason, awaited: boolean): Promise<CachedVersion> {
+    const fetch =
+      this.#store.inflight.get(selector.key) ??
+      this.#track(selector, reason, this.#clock.now(), this.#fetchOne(selector));
+    if (awaited) keepAlive(fetch);
+    return fetch;
   }
 
   /**

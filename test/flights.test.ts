@@ -30,8 +30,8 @@ describe('Flights', () => {
     source.put('db', 'v');
 
     const [a, b] = await Promise.all([
-      flights.fetch(selector('db'), 'miss'),
-      flights.fetch(selector('db'), 'miss'),
+      flights.fetch(selector('db'), 'miss', true),
+      flights.fetch(selector('db'), 'miss', true),
     ]);
 
     expect(a).toBe(b);
@@ -45,13 +45,13 @@ describe('Flights', () => {
     const { source, clock, flights, store } = setup();
     source.failWith = () => Object.assign(new Error('x'), { name: 'ThrottlingException' });
 
-    await expect(flights.fetch(selector('db'), 'miss')).rejects.toMatchObject({ code: 'THROTTLED' });
+    await expect(flights.fetch(selector('db'), 'miss', true)).rejects.toMatchObject({ code: 'THROTTLED' });
     expect(store.failures.get('db')).toMatchObject({ failures: 1, retryAt: 1_000 });
 
     source.failWith = undefined;
     source.put('db', 'v');
     clock.advance(1_000);
-    await flights.fetch(selector('db'), 'miss');
+    await flights.fetch(selector('db'), 'miss', true);
     expect(store.failures.has('db')).toBe(false);
     expect(flights.failed).toBe(1);
     vi.restoreAllMocks();
@@ -62,8 +62,8 @@ describe('Flights', () => {
     const { source, flights } = setup({ ttlJitter: 0.4 });
     source.put('db', 'v');
 
-    const first = await flights.fetch(selector('db'), 'miss');
-    const refreshed = await flights.fetch(selector('db'), 'refresh-now');
+    const first = await flights.fetch(selector('db'), 'miss', true);
+    const refreshed = await flights.fetch(selector('db'), 'refresh-now', true);
 
     expect(first.expiresAt).toBe(60_000);
     expect(refreshed.expiresAt).toBe(96_000);
@@ -74,7 +74,7 @@ describe('Flights', () => {
     const { source, flights, store } = setup();
     source.put('db', 'v');
 
-    const pending = flights.fetch(selector('db'), 'miss');
+    const pending = flights.fetch(selector('db'), 'miss', true);
     store.invalidate('db');
     await pending;
 
