@@ -21,7 +21,7 @@ import {
 } from './options.js';
 import { type SecretAs, type WithSecretOptions, type WithSecretValue, withSecret } from './rotation.js';
 import type { StandardSchemaV1 } from './schema.js';
-import { resolveSelector, type Selector, schemaProblem } from './selector.js';
+import { resolveSelector, type Selector, schemaProblem, secretIdProblem } from './selector.js';
 import { AwsSecretSource, toSecretCacheError } from './source.js';
 import { type Failure, NO_OPTIONS, VersionStore } from './store.js';
 
@@ -158,7 +158,7 @@ export class SecretCache {
       options === undefined
         ? this.#entries.get(secretId, NO_OPTIONS)
         : this.#store.warmPinned(secretId, options, this.#defaultStage);
-    if (entry?.string !== undefined && this.#clock.now() < entry.refreshAt) {
+    if (entry?.string !== undefined && entry.secretId === secretId && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.string;
     }
@@ -181,7 +181,7 @@ export class SecretCache {
       options === undefined
         ? this.#entries.get(secretId, NO_OPTIONS)
         : this.#store.warmPinned(secretId, options, this.#defaultStage);
-    if (entry !== undefined && this.#clock.now() < entry.refreshAt) {
+    if (entry !== undefined && entry.secretId === secretId && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.readBinary();
     }
@@ -214,7 +214,7 @@ export class SecretCache {
       options === undefined
         ? this.#entries.get(secretId, NO_OPTIONS)
         : this.#store.warmPinned(secretId, options, this.#defaultStage);
-    if (entry !== undefined && this.#clock.now() < entry.refreshAt) {
+    if (entry !== undefined && entry.secretId === secretId && this.#clock.now() < entry.refreshAt) {
       const schema = options?.schema;
       if (schema === undefined) {
         if (entry.json !== undefined) {
@@ -246,7 +246,7 @@ export class SecretCache {
       options === undefined
         ? this.#entries.get(secretId, NO_OPTIONS)
         : this.#store.warmPinned(secretId, options, this.#defaultStage);
-    if (entry?.record !== undefined && this.#clock.now() < entry.refreshAt) {
+    if (entry?.record !== undefined && entry.secretId === secretId && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.record;
     }
@@ -361,6 +361,8 @@ export class SecretCache {
    * ```
    */
   invalidate(secretId?: string): void {
+    const problem = secretId === undefined ? undefined : secretIdProblem(secretId);
+    if (problem !== undefined) throw invalidArgument(secretId, problem);
     this.#store.invalidate(secretId);
   }
 

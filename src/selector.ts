@@ -7,21 +7,31 @@ export const MAX_SECRET_ID_LENGTH = 2048;
 export const MAX_VERSION_STAGE_LENGTH = 256;
 export const MAX_VERSION_ID_LENGTH = 64;
 
-export function stageProblem(stage: unknown): string | undefined {
-  if (typeof stage !== 'string' || stage.length === 0 || stage.length > MAX_VERSION_STAGE_LENGTH) {
-    return `Expected \`versionStage\` to be a non-empty string of at most ${MAX_VERSION_STAGE_LENGTH} characters, got ${describe(stage)}.`;
+// Cache keys join a selector's parts with NUL (see `resolveSelector`), and Secrets Manager allows no control
+// character in a name, ARN, stage or version id: rejecting them all keeps every key unambiguous.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** Why `value` is not a usable `name` (a non-empty string of at most `maxLength`, no control character). */
+function textProblem(name: string, value: unknown, maxLength: number): string | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
+    return `Expected \`${name}\` to be a non-empty string of at most ${maxLength} characters, got ${describe(value)}.`;
+  }
+  const control = CONTROL_CHARACTER.exec(value);
+  if (control !== null) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    return `Expected \`${name}\` to contain no control character, got U+${code} at index ${control.index}.`;
   }
   return undefined;
 }
 
+/** Why `stage` is not a usable staging label, or `undefined` when it is. */
+export function stageProblem(stage: unknown): string | undefined {
+  return textProblem('versionStage', stage, MAX_VERSION_STAGE_LENGTH);
+}
+
 /** Why `secretId` is not a usable secret id, or `undefined` when it is. */
 export function secretIdProblem(secretId: unknown): string | undefined {
-  if (typeof secretId !== 'string' || secretId.length === 0 || secretId.length > MAX_SECRET_ID_LENGTH) {
-    return `Expected \`secretId\` to be a non-empty string of at most ${MAX_SECRET_ID_LENGTH} characters, got ${describe(secretId)}.`;
-  }
-  // NUL separates the parts of cache keys; Secrets Manager never allows it in a name or ARN.
-  if (secretId.includes('\0')) return 'Expected `secretId` to contain no NUL character.';
-  return undefined;
+  return textProblem('secretId', secretId, MAX_SECRET_ID_LENGTH);
 }
 
 /** A validated version selector: what to ask AWS for, and the cache key it is stored under. */
@@ -65,12 +75,8 @@ export function resolveSelector(
     if (problem !== undefined) return invalidArgument(id, problem);
   }
   if (versionId !== undefined) {
-    if (typeof versionId !== 'string' || versionId.length === 0 || versionId.length > MAX_VERSION_ID_LENGTH) {
-      return invalidArgument(
-        id,
-        `Expected \`versionId\` to be a non-empty string of at most ${MAX_VERSION_ID_LENGTH} characters, got ${describe(versionId)}.`,
-      );
-    }
+    const problem = textProblem('versionId', versionId, MAX_VERSION_ID_LENGTH);
+    if (problem !== undefined) return invalidArgument(id, problem);
     if (versionStage !== undefined) {
       // A version id is immutable and a stage moves; caching the pair would mean neither rule holds.
       return invalidArgument(id, 'Expected `versionStage` or `versionId`, not both.');

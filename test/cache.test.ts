@@ -1,8 +1,10 @@
 import { inspect } from 'node:util';
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SecretCache } from '../src/cache.js';
 import { isSecretCacheError, type SecretCacheError } from '../src/errors.js';
+import type { SecretRequest, SecretVersion } from '../src/source.js';
 import { deferred, FakeClock, FakeSource } from './support/fakes.js';
 
 const TTL = 60_000;
@@ -521,5 +523,103 @@ describe('what the cache shows', () => {
 
     expect(inspect(cache, { depth: 10, showHidden: true })).not.toContain('hunter2');
     expect(JSON.stringify(cache.stats())).not.toContain('hunter2');
+  });
+});
+
+describe('cache keys never collide (hardening defect 3)', () => {
+  it('does not serve a pinned entry to an id that spells out its cache key', async () => {
+    const { source, cache } = setup();
+    source.put('a', 'old-value');
+    source.put('a', 'new-value');
+    expect(await cache.getSecretString('a', { versionStage: 'AWSPREVIOUS' })).toBe('old-value');
+    const callsBefore = source.calls.length;
+
+    for (const read of [
+      () => cache.getSecretString('a\0s\0AWSPREVIOUS'),
+      () => cache.getSecretValue('a\0s\0AWSPREVIOUS'),
+      () => cache.getSecretJson('a\0s\0AWSPREVIOUS'),
+      () => cache.getSecretBinary('a\0s\0AWSPREVIOUS'),
+      () => cache.getSecretString('a\0s\0AWSPREVIOUS', { versionStage: 'AWSCURRENT' }),
+    ]) {
+      const error = await rejection(read());
+      expect(error.code).toBe('INVALID_ARGUMENT');
+      expect(renderings(error)).not.toContain('old-value');
+    }
+    expect(source.calls.length).toBe(callsBefore);
+  });
+
+  it('rejects control characters in ids, stages and version ids', async () => {
+    const { source, cache } = setup();
+    source.put('a', 'value');
+    for (const character of ['\0', '\u0001', '\n', '\u001f', '\u007f']) {
+      expect((await rejection(cache.getSecretString(`a${character}`))).code).toBe('INVALID_ARGUMENT');
+      expect(
+        (await rejection(cache.getSecretString('a', { versionStage: `AWS${character}PREVIOUS` }))).code,
+      ).toBe('INVALID_ARGUMENT');
+      expect((await rejection(cache.getSecretString('a', { versionId: `v${character}1` }))).code).toBe(
+        'INVALID_ARGUMENT',
+      );
+    }
+    expect(source.calls.length).toBe(0);
+  });
+
+  it('rejects an invalid id in invalidate instead of dropping other secrets', async () => {
+    const { source, cache } = setup();
+    source.put('a', 'value');
+    await cache.getSecretString('a', { versionStage: 'AWSCURRENT' });
+    expect(() => cache.invalidate('a\0s')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(cache.stats().size).toBe(1);
+  });
+
+  it('serves every selector its own value, whatever the ids, stages and version ids (property)', async () => {
+    // Each (id, stage or version id) has a value that spells out its selector, so serving another's shows.
+    const source = {
+      calls: 0,
+      async getSecretValue({ secretId, versionStage, versionId }: SecretRequest): Promise<SecretVersion> {
+        this.calls++;
+        return {
+          name: secretId,
+          arn: secretId,
+          versionId: versionId ?? `id-of-${versionStage}`,
+          versionStages: versionStage === undefined ? [] : [versionStage],
+          createdDate: undefined,
+          secretString: JSON.stringify([secretId, versionStage ?? null, versionId ?? null]),
+        };
+      },
+    };
+    const part = fc.string({ unit: fc.constantFrom('a', 's', 'v', '\0', '\u0001', 'S', '0'), maxLength: 6 });
+    const selectorArb = fc.record({
+      id: part,
+      by: fc.oneof(
+        fc.constant(undefined),
+        fc.record({ versionStage: part }),
+        fc.record({ versionId: part }),
+        fc.record({ versionStage: fc.constant('AWSCURRENT') }),
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(selectorArb, { minLength: 1, maxLength: 12 }), async (reads) => {
+        const cache = new SecretCache({ source, ttlJitter: 0, refreshAheadMs: 0, retry: { retries: 0 } });
+        // Also read each pinned selector's key spelt as a plain id, the way defect 3 was found.
+        const spelt = reads.map(({ id, by }) => ({
+          id:
+            by?.versionId === undefined ? `${id}\0s\0${by?.versionStage ?? ''}` : `${id}\0v\0${by.versionId}`,
+          by: undefined,
+        }));
+        for (const { id, by } of [...reads, ...spelt, ...reads]) {
+          const outcome = await cache.getSecretString(id, by).then(
+            (value) => ({ value }),
+            (error: SecretCacheError) => ({ code: error.code }),
+          );
+          if ('code' in outcome) {
+            expect(outcome.code).toBe('INVALID_ARGUMENT');
+            continue;
+          }
+          const stage = by?.versionId === undefined ? (by?.versionStage ?? 'AWSCURRENT') : null;
+          expect(JSON.parse(outcome.value)).toEqual([id, stage, by?.versionId ?? null]);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { isSecretCacheError, type SecretCacheError } from '../src/errors.js';
@@ -188,5 +189,30 @@ describe('schemaProblem', () => {
     ['a string', 'z.object()'],
   ])('names `schema` when the schema is %s', (_label, schema) => {
     expect(schemaProblem(schema)).toContain('`schema`');
+  });
+});
+
+describe('cache keys', () => {
+  it('names the control character a part holds, never the part itself', () => {
+    const error = rejection('prod/db\npassword=hunter2');
+    expect(error.message).toBe('Expected `secretId` to contain no control character, got U+000A at index 7.');
+  });
+
+  it('gives two different selectors two different keys, whatever the input (property)', () => {
+    const part = fc.string({ unit: fc.constantFrom('a', 's', 'v', '\0', 'S', '\u007f'), maxLength: 5 });
+    const options = fc.oneof(
+      fc.constant(undefined),
+      fc.record({ versionStage: part }, { requiredKeys: [] }),
+      fc.record({ versionId: part }),
+    );
+    fc.assert(
+      fc.property(part, options, part, options, (idA, optionsA, idB, optionsB) => {
+        const a = resolveSelector(idA, optionsA, 'AWSCURRENT');
+        const b = resolveSelector(idB, optionsB, 'AWSCURRENT');
+        if (isSecretCacheError(a) || isSecretCacheError(b) || a.key !== b.key) return;
+        expect([a.secretId, a.versionStage, a.versionId]).toEqual([b.secretId, b.versionStage, b.versionId]);
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
