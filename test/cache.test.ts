@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SecretCache } from '../src/cache.js';
 import { isSecretCacheError, type SecretCacheError } from '../src/errors.js';
+import type { ReadOptions } from '../src/options.js';
 import type { SecretRequest, SecretVersion } from '../src/source.js';
 import { deferred, FakeClock, FakeSource } from './support/fakes.js';
 
@@ -590,7 +591,7 @@ describe('cache keys never collide (hardening defect 3)', () => {
     const part = fc.string({ unit: fc.constantFrom('a', 's', 'v', '\0', '\u0001', 'S', '0'), maxLength: 6 });
     const selectorArb = fc.record({
       id: part,
-      by: fc.oneof(
+      by: fc.oneof<fc.Arbitrary<ReadOptions | undefined>[]>(
         fc.constant(undefined),
         fc.record({ versionStage: part }),
         fc.record({ versionId: part }),
