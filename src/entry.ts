@@ -116,7 +116,9 @@ export class CachedVersion {
     this.secretId = selector.secretId;
     this.versionStage = selector.versionStage;
     this.versionId = selector.versionId;
-    this.#version = version;
+    // A copy of its own: a source may hand over a Buffer that is a view on a shared pool, or keep writing to it.
+    const bytes = version.secretBinary;
+    this.#version = bytes === undefined ? version : { ...version, secretBinary: new Uint8Array(bytes) };
     this.expiresAt = expiresAt;
     this.refreshAt = refreshAt;
     this.string = version.secretString === undefined ? undefined : Promise.resolve(version.secretString);
@@ -136,7 +138,7 @@ export class CachedVersion {
   readBinary(): Promise<Uint8Array> {
     const bytes = this.#version.secretBinary;
     if (bytes === undefined) return Promise.reject(this.#wrongType('string', 'getSecretString'));
-    return Promise.resolve(bytes.slice());
+    return Promise.resolve(new Uint8Array(bytes));
   }
 
   /** The parsed, deep-frozen JSON: parsed on first use, the same object ever after. */
@@ -196,7 +198,7 @@ export class CachedVersion {
   readRecord(stale: boolean): Promise<SecretRecord> {
     const binary = this.#version.secretBinary;
     if (stale || binary !== undefined)
-      return Promise.resolve(makeRecord(this.#version, stale, binary?.slice()));
+      return Promise.resolve(makeRecord(this.#version, stale, binary && new Uint8Array(binary)));
     this.record ??= Promise.resolve(makeRecord(this.#version, false, undefined));
     return this.record;
   }

@@ -11,6 +11,8 @@
  * - `TIMEOUT`: a fetch took longer than `fetchTimeoutMs`.
  * - `ABORTED`: the caller's `signal` aborted the wait; the signal's reason is the `cause`.
  * - `WRONG_TYPE`: a string was asked of a binary secret, or bytes of a string secret.
+ * - `NO_VALUE`: Secrets Manager answered with neither `SecretString` nor `SecretBinary` (a version created
+ *   without a value yet, such as an `AWSPENDING` version before `PutSecretValue`).
  * - `INVALID_JSON`: the secret's string is not JSON.
  * - `SCHEMA_MISMATCH`: the parsed JSON does not satisfy the schema given to `getSecretJson`.
  * - `MISSING_KEY`: a manifest entry's `key` names a field the secret's JSON does not have.
@@ -36,6 +38,7 @@ export type SecretCacheErrorCode =
   | 'TIMEOUT'
   | 'ABORTED'
   | 'WRONG_TYPE'
+  | 'NO_VALUE'
   | 'INVALID_JSON'
   | 'SCHEMA_MISMATCH'
   | 'MISSING_KEY'
@@ -180,6 +183,7 @@ export const PERMANENT_CODES: ReadonlySet<SecretCacheErrorCode> = new Set([
   'DECRYPTION_FAILED',
   'INVALID_REQUEST',
   'INVALID_ARGUMENT',
+  'NO_VALUE',
 ]);
 
 /** Shorthand for the `INVALID_ARGUMENT` error every entry point raises on malformed input. */

@@ -2,6 +2,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { SecretCacheError, type SecretCacheErrorCode } from './errors.js';
 import {
   type BatchResult,
+  isSignatureError,
   type SecretRequest,
   type SecretSource,
   type SecretVersion,
@@ -101,11 +102,17 @@ export class Fetcher {
       timer.unref?.();
     });
     timedOut.catch(() => {});
+    let signatureRetried = false;
     const attempt = async (): Promise<T> => {
       try {
         return await call(controller.signal);
       } catch (thrown) {
         if (controller.signal.aborted) throw new AbortError(controller.signal.reason as Error);
+        // Once per fetch, whatever `retries` says: the SDK signs every send anew. A second one is an access error.
+        if (!signatureRetried && isSignatureError(thrown)) {
+          signatureRetried = true;
+          return attempt();
+        }
         const error = toSecretCacheError(thrown, secretId);
         throw isTransient(error) ? error : new AbortError(error);
       }

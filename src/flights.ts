@@ -29,6 +29,16 @@ export function keepAlive(fetch: Promise<unknown>): void {
   fetch.then(release, release);
 }
 
+/** An answer with neither value is a failure of the fetch, so that every accessor reports it alike. */
+function requireValue(version: SecretVersion, secretId: string): SecretVersion {
+  if (version.secretString !== undefined || version.secretBinary !== undefined) return version;
+  throw new SecretCacheError(
+    'NO_VALUE',
+    secretId,
+    `Secret "${secretId}" version "${version.versionId}" has no value: Secrets Manager answered with neither SecretString nor SecretBinary.`,
+  );
+}
+
 /**
  * The fetches of a cache: one in flight per key however many readers wait (single-flight), each outcome
  * recorded where it belongs (the new version with its jittered lifetime, or the failure with its backoff),
@@ -152,48 +162,54 @@ export class Flights {
   ): Promise<CachedVersion> {
     const { secretId, versionStage, versionId } = selector;
     const { inflight, failures } = this.#store;
-    const fetch: Promise<CachedVersion> = work.then(
-      (version) => {
-        const entry = this.#makeEntry(selector, version, startedAt);
-        if (inflight.get(selector.key) === fetch) {
-          inflight.delete(selector.key);
-          this.#store.clearFailure(selector.key);
-          this.#store.store(selector, entry);
-        }
-        if (this.#events.wantsFetch()) {
-          const durationMs = this.#clock.now() - startedAt;
-          this.#events.fetch({ secretId, versionStage, versionId, durationMs, reason });
-        }
-        return entry;
-      },
-      (thrown: unknown) => {
-        const error = toSecretCacheError(thrown, secretId);
-        this.failed++;
-        const failedAt = this.#clock.now();
-        let retryInMs = 0;
-        if (inflight.get(selector.key) === fetch) {
-          inflight.delete(selector.key);
-          const count = (failures.get(selector.key)?.failures ?? 0) + 1;
-          retryInMs = backoffDelayMs(this.#options.backoff, count, Math.random());
-          this.#store.recordFailure(selector.key, { failures: count, retryAt: failedAt + retryInMs, error });
-        }
-        if (this.#events.wantsError()) {
-          const durationMs = failedAt - startedAt;
-          const code = error.code;
-          this.#events.error({
-            secretId,
-            versionStage,
-            versionId,
-            durationMs,
-            reason,
-            code,
-            error,
-            retryInMs,
-          });
-        }
-        throw error;
-      },
-    );
+    const fetch: Promise<CachedVersion> = work
+      .then((version) => requireValue(version, secretId))
+      .then(
+        (version) => {
+          const entry = this.#makeEntry(selector, version, startedAt);
+          if (inflight.get(selector.key) === fetch) {
+            inflight.delete(selector.key);
+            this.#store.clearFailure(selector.key);
+            this.#store.store(selector, entry);
+          }
+          if (this.#events.wantsFetch()) {
+            const durationMs = this.#clock.now() - startedAt;
+            this.#events.fetch({ secretId, versionStage, versionId, durationMs, reason });
+          }
+          return entry;
+        },
+        (thrown: unknown) => {
+          const error = toSecretCacheError(thrown, secretId);
+          this.failed++;
+          const failedAt = this.#clock.now();
+          let retryInMs = 0;
+          if (inflight.get(selector.key) === fetch) {
+            inflight.delete(selector.key);
+            const count = (failures.get(selector.key)?.failures ?? 0) + 1;
+            retryInMs = backoffDelayMs(this.#options.backoff, count, Math.random());
+            this.#store.recordFailure(selector.key, {
+              failures: count,
+              retryAt: failedAt + retryInMs,
+              error,
+            });
+          }
+          if (this.#events.wantsError()) {
+            const durationMs = failedAt - startedAt;
+            const code = error.code;
+            this.#events.error({
+              secretId,
+              versionStage,
+              versionId,
+              durationMs,
+              reason,
+              code,
+              error,
+              retryInMs,
+            });
+          }
+          throw error;
+        },
+      );
     inflight.set(selector.key, fetch);
     return fetch;
   }

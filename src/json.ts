@@ -19,13 +19,20 @@ export function parseSecretJson(secretId: string, text: string): unknown {
   }
 }
 
-/** Freezes plain objects and arrays all the way down; other objects (a schema's Date, Map...) are left as made. */
+/**
+ * Freezes plain objects and arrays all the way down; other objects (a schema's Date, Map...) are left as made.
+ * It walks with a stack of its own, not the call stack: a 64 KB secret can nest 30,000 levels deep.
+ */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  const proto = Object.getPrototypeOf(value);
-  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return value;
-  Object.freeze(value);
-  for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (typeof node !== 'object' || node === null || Object.isFrozen(node)) continue;
+    const proto = Object.getPrototypeOf(node);
+    if (!Array.isArray(node) && proto !== Object.prototype && proto !== null) continue;
+    Object.freeze(node);
+    for (const key of Object.keys(node)) pending.push((node as Record<string, unknown>)[key]);
+  }
   return value;
 }
 

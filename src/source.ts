@@ -158,6 +158,7 @@ const codeByAwsName: ReadonlyMap<string, SecretCacheErrorCode> = new Map(
     AccessDenied: 'ACCESS_DENIED',
     UnrecognizedClientException: 'ACCESS_DENIED',
     InvalidSignatureException: 'ACCESS_DENIED',
+    SignatureDoesNotMatch: 'ACCESS_DENIED',
     ExpiredTokenException: 'ACCESS_DENIED',
     InvalidClientTokenId: 'ACCESS_DENIED',
     DecryptionFailure: 'DECRYPTION_FAILED',
@@ -178,6 +179,18 @@ const describe: Readonly<Partial<Record<SecretCacheErrorCode, string>>> = {
   INVALID_REQUEST: 'could not be read: AWS rejected the request',
   THROTTLED: 'could not be read: AWS throttled the request',
 };
+
+const SIGNATURE_ERRORS: ReadonlySet<string> = new Set(['InvalidSignatureException', 'SignatureDoesNotMatch']);
+
+/**
+ * Whether AWS rejected a request's signature. In Lambda that is what a request signed before the sandbox froze
+ * and sent after it thawed gets: a request signed anew succeeds, so it is worth one more attempt.
+ */
+export function isSignatureError(error: unknown): boolean {
+  const awsError = isSecretCacheError(error) ? error.cause : error;
+  const name = (awsError as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' && SIGNATURE_ERRORS.has(name);
+}
 
 /**
  * Turns whatever a fetch threw into a {@link SecretCacheError} for `secretId`. AWS errors are classified by

@@ -624,3 +624,48 @@ describe('cache keys never collide (hardening defect 3)', () => {
     );
   });
 });
+
+describe('an answer with no value (hardening defect 10)', () => {
+  it('fails every accessor with one NO_VALUE error that says what AWS answered', async () => {
+    const source = {
+      calls: 0,
+      async getSecretValue({ secretId }: SecretRequest): Promise<SecretVersion> {
+        this.calls++;
+        const name = secretId.replace(/^arn:.*:secret:/, '');
+        return {
+          name,
+          arn: secretId,
+          versionId: 'v1',
+          versionStages: ['AWSPENDING'],
+          createdDate: undefined,
+        };
+      },
+    };
+    const cache = new SecretCache({ source, ttlJitter: 0, retry: { retries: 0 } });
+    const errors = [
+      await rejection(cache.getSecretString('db')),
+      await rejection(cache.getSecretBinary('db')),
+      await rejection(cache.getSecretJson('db')),
+      await rejection(cache.getSecretValue('db')),
+    ];
+    for (const error of errors) {
+      expect(error.code).toBe('NO_VALUE');
+      expect(error.message).toBe(errors[0]?.message);
+    }
+    expect(errors[0]?.message).toContain('neither SecretString nor SecretBinary');
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:db';
+    expect(await rejection(cache.getSecretString(arn))).toMatchObject({ code: 'NO_VALUE', secretId: arn });
+    // Not transient: backs off like NOT_FOUND instead of refetching on every read.
+    expect(source.calls).toBe(2);
+  });
+});
+
+describe('deeply nested JSON secrets (hardening defect 4)', () => {
+  it('reads a 30,000-level JSON secret as a frozen value', async () => {
+    const { source, cache } = setup();
+    source.put('deep', '['.repeat(30_000) + ']'.repeat(30_000));
+    const value = (await cache.getSecretJson('deep')) as unknown[];
+    expect(Object.isFrozen(value)).toBe(true);
+    expect(Array.isArray(value[0])).toBe(true);
+  });
+});

@@ -448,3 +448,45 @@ describe('redaction under util.inspect', () => {
     for (const byte of BYTES) expect(text).not.toContain(String(byte));
   });
 });
+
+describe('binary values are copied whatever the source hands over (hardening defect 6)', () => {
+  const inputs: Array<[string, () => Uint8Array]> = [
+    ['a Node Buffer', () => Buffer.from(BYTES)],
+    ['a pooled Buffer at an offset', () => Buffer.from(Uint8Array.from(BYTES))],
+    [
+      'a Uint8Array view at an offset',
+      () => new Uint8Array(Uint8Array.from([0, 0, ...BYTES, 0]).buffer, 2, 4),
+    ],
+    ['a plain Uint8Array', () => Uint8Array.from(BYTES)],
+  ];
+
+  it.each(inputs)('zeroing the bytes a read returned leaves the cache intact (%s)', async (_, make) => {
+    const entry = entryOf({ ...binaryVersion(), secretBinary: make() });
+    const first = await entry.readBinary();
+    first.fill(0);
+    const record = await entry.readRecord(false);
+    record.secretBinary?.fill(0);
+
+    expect([...(await entry.readBinary())]).toEqual(BYTES);
+    expect([...((await entry.readRecord(false)).secretBinary ?? [])]).toEqual(BYTES);
+  });
+
+  it.each(inputs)(
+    'changing the source bytes after the fetch leaves the cache intact (%s)',
+    async (_, make) => {
+      const bytes = make();
+      const entry = entryOf({ ...binaryVersion(), secretBinary: bytes });
+      bytes.fill(7);
+
+      expect([...(await entry.readBinary())]).toEqual(BYTES);
+    },
+  );
+
+  it('hands out plain Uint8Arrays of exactly the value bytes', async () => {
+    const entry = entryOf({ ...binaryVersion(), secretBinary: Buffer.from(BYTES) });
+    const bytes = await entry.readBinary();
+    expect(Object.getPrototypeOf(bytes)).toBe(Uint8Array.prototype);
+    expect(bytes.byteLength).toBe(BYTES.length);
+    expect(bytes.buffer.byteLength).toBe(BYTES.length);
+  });
+});

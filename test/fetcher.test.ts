@@ -107,3 +107,33 @@ describe('isTransient', () => {
     for (const code of permanent) expect(isTransient(new SecretCacheError(code, 'x', 'm'))).toBe(false);
   });
 });
+
+describe('signature errors (hardening defect 11)', () => {
+  const noRetries = { retries: 0, minTimeoutMs: 0, maxTimeoutMs: 0 };
+
+  it.each(['InvalidSignatureException', 'SignatureDoesNotMatch'])(
+    'retries a %s once with a newly signed request, even with no retries configured',
+    async (name) => {
+      const source = scripted(named(name), version);
+      await expect(new Fetcher(source, noRetries, 5_000).fetch(request)).resolves.toBe(version);
+      expect(source.calls).toBe(2);
+    },
+  );
+
+  it.each(['InvalidSignatureException', 'SignatureDoesNotMatch'])(
+    'reports a second %s in a row as ACCESS_DENIED, without further attempts',
+    async (name) => {
+      const source = scripted(named(name));
+      await expect(new Fetcher(source, noDelay, 5_000).fetch(request)).rejects.toMatchObject({
+        code: 'ACCESS_DENIED',
+      });
+      expect(source.calls).toBe(2);
+    },
+  );
+
+  it('still retries a transient error after a signature error, within the configured retries', async () => {
+    const source = scripted(named('InvalidSignatureException'), named('ThrottlingException'), version);
+    await expect(new Fetcher(source, noDelay, 5_000).fetch(request)).resolves.toBe(version);
+    expect(source.calls).toBe(3);
+  });
+});

@@ -322,3 +322,30 @@ describe('pickField', () => {
     }
   });
 });
+
+describe('deeply nested secrets (hardening defect 4)', () => {
+  // 30,000 levels is 60 KB of JSON, under Secrets Manager's 64 KB limit.
+  const deepArray = '['.repeat(30_000) + ']'.repeat(30_000);
+  const deepObject = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
+
+  it.each([
+    ['arrays', deepArray],
+    ['objects', deepObject],
+  ])('freezes %s nested tens of thousands of levels deep without recursing on the call stack', (_, text) => {
+    const value = deepFreeze(parseSecretJson('deep', text));
+    let node: unknown = value;
+    let depth = 0;
+    while (typeof node === 'object' && node !== null) {
+      expect(Object.isFrozen(node)).toBe(true);
+      node = Array.isArray(node) ? node[0] : (node as { a: unknown }).a;
+      depth++;
+    }
+    expect(depth).toBeGreaterThanOrEqual(10_000);
+  });
+
+  it('reports a schema that overflows the stack on a deep value as SCHEMA_MISMATCH', async () => {
+    const Deep: z.ZodType = z.lazy(() => z.array(Deep));
+    const error = await validateSecretJson('deep', Deep, JSON.parse(deepArray)).catch((e: unknown) => e);
+    expect(isSecretCacheError(error) && error.code).toBe('SCHEMA_MISMATCH');
+  });
+});
