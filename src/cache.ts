@@ -5,6 +5,7 @@ import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './err
 import { EventEmitter, type FetchReason } from './events.js';
 import { Fetcher, isTransient } from './fetcher.js';
 import { Flights } from './flights.js';
+import { loadedSecrets, manifestKeyProblem } from './loaded.js';
 import {
   type LoadedSecrets,
   loadFailed,
@@ -326,6 +327,10 @@ export class SecretCache {
    */
   async load<M extends Manifest>(manifest: M): Promise<LoadedSecrets<M>> {
     const entries = manifestEntries(manifest);
+    for (const [key] of entries) {
+      const problem = manifestKeyProblem(key);
+      if (problem !== undefined) throw invalidArgument('', problem);
+    }
     // The batch calls register as the fetches in flight for their keys before this returns, so the reads below
     // join them: a key due for refresh-ahead is served at once, an expired one waits for its batch, and entries
     // pinned to another stage or a version id are fetched alongside, not after.
@@ -333,18 +338,18 @@ export class SecretCache {
     const settled = await Promise.allSettled(
       entries.map(([, spec]) => this.#read(spec.secretId, spec, readSpec)),
     );
-    const loaded: Record<string, unknown> = {};
+    const loaded: Array<[string, unknown]> = [];
     const failures: SecretLoadFailure[] = [];
     settled.forEach((outcome, index) => {
       const [key, spec] = entries[index] as [string, SecretSpec];
-      if (outcome.status === 'fulfilled') loaded[key] = outcome.value;
+      if (outcome.status === 'fulfilled') loaded.push([key, outcome.value]);
       else {
         const error = toSecretCacheError(outcome.reason, spec.secretId);
         failures.push({ key, secretId: spec.secretId, code: error.code, error });
       }
     });
     if (failures.length > 0) throw loadFailed(failures, entries.length);
-    return Object.freeze(loaded) as LoadedSecrets<M>;
+    return loadedSecrets(loaded) as LoadedSecrets<M>;
   }
 
   /**

@@ -5,8 +5,9 @@ import type { Selector } from './selector.js';
 import type { SecretVersion } from './source.js';
 
 /**
- * What `getSecretValue` resolves to: one version of a secret and its metadata. Frozen. `util.inspect` (and so
- * console output) shows it with the value redacted; `secretBinary` is a copy of its own for every read.
+ * What `getSecretValue` resolves to: one version of a secret and its metadata. Frozen. `JSON.stringify` (what
+ * pino and winston do), `util.inspect` (console output) and `String()` render it with the value redacted; the
+ * value stays readable as `secretString` or `secretBinary`. `secretBinary` is a copy of its own for every read.
  *
  * @example
  * ```ts
@@ -31,29 +32,49 @@ export interface SecretRecord {
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 
-function redactedInspect(this: SecretRecord): string {
-  const value = this.secretString === undefined ? `<${this.secretBinary?.length ?? 0} bytes>` : '<redacted>';
-  return `SecretRecord { name: ${JSON.stringify(this.name)}, versionId: ${JSON.stringify(this.versionId)}, versionStages: ${JSON.stringify(this.versionStages)}, value: ${value}${this.stale ? ', stale: true' : ''} }`;
+/**
+ * A record as `getSecretValue` hands it out. Loggers render objects with `JSON.stringify` (pino, winston) or
+ * `util.inspect` (console): both, and `String()`, leave the value out, while it stays readable as a property.
+ */
+class Record implements SecretRecord {
+  readonly name: string;
+  readonly arn: string;
+  readonly versionId: string;
+  readonly versionStages: readonly string[];
+  readonly createdDate: Date | undefined;
+  declare readonly secretString?: string;
+  declare readonly secretBinary?: Uint8Array;
+  readonly stale: boolean;
+
+  constructor(version: SecretVersion, stale: boolean, secretBinary: Uint8Array | undefined) {
+    this.name = version.name;
+    this.arn = version.arn;
+    this.versionId = version.versionId;
+    this.versionStages = Object.freeze([...version.versionStages]);
+    this.createdDate = version.createdDate;
+    if (version.secretString !== undefined) this.secretString = version.secretString;
+    if (secretBinary !== undefined) this.secretBinary = secretBinary;
+    this.stale = stale;
+    Object.freeze(this);
+  }
+
+  toJSON(): object {
+    const { name, arn, versionId, versionStages, createdDate, stale } = this;
+    const value = this.secretString === undefined ? { secretBinary: REDACTED } : { secretString: REDACTED };
+    return { name, arn, versionId, versionStages, createdDate, stale, ...value };
+  }
+
+  toString(): string {
+    const value = this.secretString === undefined ? `<${this.secretBinary?.length ?? 0} bytes>` : REDACTED;
+    return `SecretRecord { name: ${JSON.stringify(this.name)}, versionId: ${JSON.stringify(this.versionId)}, versionStages: ${JSON.stringify(this.versionStages)}, value: ${value}${this.stale ? ', stale: true' : ''} }`;
+  }
+
+  [inspectSymbol](): string {
+    return this.toString();
+  }
 }
 
-function makeRecord(
-  version: SecretVersion,
-  stale: boolean,
-  secretBinary: Uint8Array | undefined,
-): SecretRecord {
-  const record = {
-    name: version.name,
-    arn: version.arn,
-    versionId: version.versionId,
-    versionStages: Object.freeze([...version.versionStages]),
-    createdDate: version.createdDate,
-    ...(version.secretString === undefined ? {} : { secretString: version.secretString }),
-    ...(secretBinary === undefined ? {} : { secretBinary }),
-    stale,
-  };
-  Object.defineProperty(record, inspectSymbol, { value: redactedInspect });
-  return Object.freeze(record);
-}
+const REDACTED = '<redacted>';
 
 /** Stands for "no schema" as a map key. */
 const NO_SCHEMA = {};
@@ -198,8 +219,8 @@ export class CachedVersion {
   readRecord(stale: boolean): Promise<SecretRecord> {
     const binary = this.#version.secretBinary;
     if (stale || binary !== undefined)
-      return Promise.resolve(makeRecord(this.#version, stale, binary && new Uint8Array(binary)));
-    this.record ??= Promise.resolve(makeRecord(this.#version, false, undefined));
+      return Promise.resolve(new Record(this.#version, stale, binary && new Uint8Array(binary)));
+    this.record ??= Promise.resolve(new Record(this.#version, false, undefined));
     return this.record;
   }
 

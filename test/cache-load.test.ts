@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import {
   BatchGetSecretValueCommand,
   GetSecretValueCommand,
@@ -11,6 +12,7 @@ import { SecretCache } from '../src/cache.js';
 import type { SecretCacheError } from '../src/errors.js';
 import { secret } from '../src/manifest.js';
 import { FakeClock } from './support/fakes.js';
+import { expectNoFragment, renderingsOf } from './support/leaks.js';
 
 const sm = mockClient(SecretsManagerClient);
 const store = new Map<string, string>();
@@ -242,5 +244,54 @@ describe('SecretCache.load', () => {
 
     expect(batchCalls()).toEqual([]);
     expect(singleCalls()).toHaveLength(1);
+  });
+});
+
+describe('what load resolves to renders without values (hardening defect 2)', () => {
+  const PASSWORD = 'Zq9#Xv!Lk2@Wm7$Rp4^Tn8';
+  const API_KEY = 'sk_live_Hf83JdKq0PzX';
+
+  it('keeps every value readable but out of JSON, inspect and String', async () => {
+    store.set('db', JSON.stringify({ username: 'app', password: PASSWORD }));
+    store.set('api', API_KEY);
+    const { cache } = setup();
+    const secrets = await cache.load({
+      db: secret.json<{ password: string }>('db'),
+      apiKey: secret.string('api'),
+    });
+
+    expect(secrets.db.password).toBe(PASSWORD);
+    expect(secrets.apiKey).toBe(API_KEY);
+    expect(Object.keys(secrets)).toEqual(['db', 'apiKey']);
+    expect(Object.isFrozen(secrets)).toBe(true);
+    const rendered = renderingsOf(secrets);
+    expectNoFragment(rendered, PASSWORD);
+    expectNoFragment(rendered, API_KEY);
+    expect(JSON.parse(JSON.stringify(secrets))).toEqual({ db: '<redacted>', apiKey: '<redacted>' });
+    expect(inspect(secrets)).toBe('LoadedSecrets { db: <redacted>, apiKey: <redacted> }');
+  });
+
+  it('keeps entries named like Object.prototype methods readable and redacted', async () => {
+    store.set('api', API_KEY);
+    const { cache } = setup();
+    const secrets = await cache.load({
+      toString: secret.string('api'),
+      valueOf: secret.string('api'),
+      constructor: secret.string('api'),
+      ['__proto__']: secret.string('api'),
+    });
+    expect(secrets.toString).toBe(API_KEY);
+    expect(Object.getOwnPropertyDescriptor(secrets, '__proto__')?.value).toBe(API_KEY);
+    expectNoFragment(renderingsOf(secrets), API_KEY);
+  });
+
+  it('rejects a manifest entry named toJSON, which would decide the JSON rendering', async () => {
+    store.set('api', API_KEY);
+    const { cache } = setup();
+    await expect(cache.load({ toJSON: secret.string('api') })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('toJSON'),
+    });
+    expect(batchCalls().length + singleCalls().length).toBe(0);
   });
 });

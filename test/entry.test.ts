@@ -5,6 +5,7 @@ import { CachedVersion } from '../src/entry.js';
 import { isSecretCacheError } from '../src/errors.js';
 import type { StandardSchemaV1 } from '../src/schema.js';
 import type { SecretVersion } from '../src/source.js';
+import { expectNoBytes, expectNoFragment, renderingsOf } from './support/leaks.js';
 
 const JSON_TEXT = '{"user":"app","password":"hunter2-JSONVALUE","nested":{"port":5432}}';
 const STRING_TEXT = 'plain-SECRETVALUE-text';
@@ -488,5 +489,47 @@ describe('binary values are copied whatever the source hands over (hardening def
     expect(Object.getPrototypeOf(bytes)).toBe(Uint8Array.prototype);
     expect(bytes.byteLength).toBe(BYTES.length);
     expect(bytes.buffer.byteLength).toBe(BYTES.length);
+  });
+});
+
+describe('records render without their value (hardening defect 2)', () => {
+  const SECRET = 'Zq9#Xv!Lk2@Wm7$Rp4^Tn8';
+
+  it.each([
+    ['a string record', () => entryOf(stringVersion(SECRET)).readRecord(false)],
+    ['a stale string record', () => entryOf(stringVersion(SECRET)).readRecord(true)],
+    [
+      'a binary record',
+      () => entryOf({ ...binaryVersion(), secretBinary: Buffer.from(SECRET) }).readRecord(false),
+    ],
+  ])('%s keeps its value readable but out of JSON, inspect and String', async (_, read) => {
+    const record = await read();
+    expect(record.secretString ?? Buffer.from(record.secretBinary ?? []).toString()).toBe(SECRET);
+    const rendered = renderingsOf(record);
+    expectNoFragment(rendered, SECRET);
+    expectNoBytes(rendered, Buffer.from(SECRET));
+    expect(JSON.parse(JSON.stringify(record))).toMatchObject({
+      versionId: record.versionId,
+      name: record.name,
+    });
+  });
+
+  it('keeps its metadata in the JSON rendering, with the value marked as redacted', async () => {
+    const record = await entryOf(stringVersion(SECRET)).readRecord(false);
+    expect(JSON.parse(JSON.stringify(record))).toEqual({
+      name: 'prod/db',
+      arn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf',
+      versionId: 'v-1',
+      versionStages: ['AWSCURRENT'],
+      createdDate: '2024-05-01T12:00:00.000Z',
+      stale: false,
+      secretString: '<redacted>',
+    });
+  });
+
+  it('spreads into a plain object with the value, as the caller asked for it', async () => {
+    const record = await entryOf(stringVersion(SECRET)).readRecord(false);
+    expect({ ...record }.secretString).toBe(SECRET);
+    expect(Object.isFrozen(record)).toBe(true);
   });
 });
