@@ -3,8 +3,9 @@ import type { Clock } from './clock.js';
 import { describeValue as describe } from './describe.js';
 import type { SecretCacheHooks } from './events.js';
 import { DEFAULT_RETRY, type RetryOptions } from './fetcher.js';
+import { type OptionSpec, resolveTable } from './option-table.js';
 import type { StandardSchemaV1 } from './schema.js';
-import { MAX_VERSION_STAGE_LENGTH, stageProblem } from './selector.js';
+import { MAX_VERSION_STAGE_LENGTH } from './selector.js';
 import type { SecretSource, SecretsManagerLike } from './source.js';
 
 /**
@@ -80,6 +81,13 @@ export interface SecretCacheOptions {
    */
   readonly staleOnAnyError?: boolean;
   /**
+   * How long, in milliseconds, a read of an expired value waits for its refresh before it is served the last
+   * good value (`stale: true`) while the fetch goes on. Applies only where a stale value may be served (within
+   * `staleIfErrorMs`). `0` serves it at once; `Infinity` waits for the whole fetch.
+   * @default 500
+   */
+  readonly staleWaitMs?: number;
+  /**
    * After a failed fetch, how long that key is left alone: reads in that window get the stale value (see
    * `staleIfErrorMs`) or the last error at once, without calling AWS. Also caches `NOT_FOUND` negatively.
    * @default { baseMs: 1_000, factor: 2, maxMs: 60_000 }, each delay with equal jitter
@@ -103,7 +111,10 @@ export interface SecretCacheOptions {
    * @default 0.5
    */
   readonly ttlJitter?: number;
-  /** Callbacks for fetches, errors, stale reads and evictions; see {@link SecretCacheHooks}. */
+  /**
+   * Callbacks for fetches, errors, stale reads and evictions; see {@link SecretCacheHooks}. An unknown hook
+   * name is a `TypeError`, as is any unknown option.
+   */
   readonly hooks?: SecretCacheHooks;
 }
 
@@ -168,140 +179,165 @@ export interface ResolvedOptions {
   readonly refreshAheadMs: number;
   readonly staleIfErrorMs: number;
   readonly staleOnAnyError: boolean;
+  readonly staleWaitMs: number;
   readonly backoff: Required<BackoffOptions>;
   readonly retry: Required<RetryOptions>;
   readonly fetchTimeoutMs: number;
   readonly ttlJitter: number;
 }
 
-export const DEFAULT_TTL_MS = 300_000;
-export const DEFAULT_MAX_ENTRIES = 1_000;
-export const DEFAULT_VERSION_STAGE = 'AWSCURRENT';
-export const DEFAULT_STALE_IF_ERROR_MS = 3_600_000;
-export const DEFAULT_FETCH_TIMEOUT_MS = 5_000;
-export const DEFAULT_TTL_JITTER = 0.5;
+/**
+ * The options of {@link SecretCache}: how each is checked, its default, and its line in the README (`npm run
+ * docs:options` writes the README's table from it). `satisfies` keeps it in step with `SecretCacheOptions`.
+ *
+ * @example
+ * ```ts
+ * import { optionsMarkdown } from './option-table.js';
+ * import { SECRET_CACHE_OPTIONS } from './options.js';
+ *
+ * SECRET_CACHE_OPTIONS.ttlMs.default; // 300_000
+ * const table = optionsMarkdown(SECRET_CACHE_OPTIONS);
+ * ```
+ */
+export const SECRET_CACHE_OPTIONS = {
+  client: {
+    kind: 'object-with-method',
+    method: 'send',
+    alias: 'a SecretsManagerClient',
+    defaultDoc:
+      'a `SecretsManagerClient` with the default region and credential chain, created on the first fetch',
+    doc: 'the client to fetch with, called as `send(command, { abortSignal })`',
+  },
+  source: {
+    kind: 'object-with-method',
+    method: 'getSecretValue',
+    excludes: 'client',
+    defaultDoc: 'an `AwsSecretSource` over `client`',
+    doc: 'a `SecretSource`: another transport (tests, a proxy); not together with `client`',
+  },
+  ttlMs: {
+    kind: 'positive-ms',
+    default: 300_000,
+    doc: 'how old a served value may be; the next read after that fetches again (never for a `versionId`)',
+  },
+  maxEntries: {
+    kind: 'positive-integer',
+    default: 1_000,
+    doc: 'LRU bound on cached versions (each secret + stage or version id is one)',
+  },
+  versionStage: {
+    kind: 'string',
+    maxLength: MAX_VERSION_STAGE_LENGTH,
+    default: 'AWSCURRENT',
+    doc: 'the stage read when a call names neither stage nor version id',
+  },
+  clock: {
+    kind: 'object-with-method',
+    method: 'now',
+    defaultDoc: '`Date.now()`, read at most once per event-loop turn',
+    doc: 'the time TTLs are measured with; tests inject a fake',
+  },
+  refreshAheadMs: {
+    kind: 'non-negative-ms',
+    below: 'ttlMs',
+    default: ({ ttlMs }) => Math.min(10_000, Number(ttlMs) / 10),
+    defaultDoc: '`ttlMs / 10`, at most `10_000`',
+    doc: 'a read this close to expiry returns the cached value at once and starts one background refresh; `0` turns it off',
+  },
+  staleIfErrorMs: {
+    kind: 'non-negative-ms',
+    infinite: true,
+    default: 3_600_000,
+    doc: 'how long past expiry the last good value is served while refreshing fails transiently; `0` off, `Infinity` allowed',
+  },
+  staleOnAnyError: {
+    kind: 'boolean',
+    default: false,
+    doc: 'also serve stale values on `NOT_FOUND`, `ACCESS_DENIED`, `DECRYPTION_FAILED`, `INVALID_REQUEST`',
+  },
+  staleWaitMs: {
+    kind: 'non-negative-ms',
+    infinite: true,
+    default: 500,
+    doc: 'how long a read of an expired value waits for its refresh before it gets the last good value (`stale: true`) and the fetch goes on; only where a stale value may be served (within `staleIfErrorMs`); `Infinity` waits for the whole fetch',
+  },
+  backoff: {
+    kind: 'nested',
+    doc: 'after a failed fetch the key is not fetched again for `min(maxMs, baseMs * factor^(n-1))`, of which the upper half is random',
+    options: {
+      baseMs: {
+        kind: 'positive-ms',
+        default: DEFAULT_BACKOFF.baseMs,
+        doc: 'the delay after the first failure',
+      },
+      factor: {
+        kind: 'multiplier',
+        default: DEFAULT_BACKOFF.factor,
+        doc: 'how much each further consecutive failure multiplies the delay',
+      },
+      maxMs: {
+        kind: 'positive-ms',
+        atLeast: 'baseMs',
+        default: DEFAULT_BACKOFF.maxMs,
+        doc: 'the longest delay',
+      },
+    } satisfies Record<keyof BackoffOptions, OptionSpec>,
+  },
+  retry: {
+    kind: 'nested',
+    doc: "retries of transient errors inside one fetch (`p-retry`), on top of the SDK's own",
+    options: {
+      retries: {
+        kind: 'non-negative-integer',
+        default: DEFAULT_RETRY.retries,
+        doc: 'further attempts after the first',
+      },
+      minTimeoutMs: {
+        kind: 'non-negative-ms',
+        default: DEFAULT_RETRY.minTimeoutMs,
+        doc: 'the wait before the first retry (randomized up to twice that)',
+      },
+      maxTimeoutMs: {
+        kind: 'non-negative-ms',
+        infinite: true,
+        atLeast: 'minTimeoutMs',
+        default: DEFAULT_RETRY.maxTimeoutMs,
+        doc: 'the longest wait between two attempts',
+      },
+    } satisfies Record<keyof RetryOptions, OptionSpec>,
+  },
+  fetchTimeoutMs: {
+    kind: 'positive-ms',
+    // The longest delay `setTimeout` honours; a longer one fires at once.
+    max: 2 ** 31 - 1,
+    default: 5_000,
+    doc: 'one fetch, retries included, fails with `TIMEOUT` after this; the SDK request is aborted',
+  },
+  ttlJitter: {
+    kind: 'fraction',
+    default: 0.5,
+    doc: "a key's first lifetime is drawn from `[ttlMs * (1 - ttlJitter), ttlMs]`, later ones from that window's top tenth",
+  },
+  hooks: {
+    kind: 'nested',
+    doc: 'callbacks with secret id, stage, duration, code; never a value',
+    options: {
+      onFetch: { kind: 'function', doc: 'a fetch succeeded: why it ran and how long it took' },
+      onError: { kind: 'function', doc: 'a fetch failed: its code, and when the key is fetched again' },
+      onStale: { kind: 'function', doc: 'a read was served a value past its TTL because AWS is failing' },
+      onEvict: { kind: 'function', doc: 'a version left the cache (`maxEntries`, `invalidate`)' },
+      onVersionChange: { kind: 'function', doc: 'a fetch found a new version of a secret (a rotation)' },
+    } satisfies Record<keyof SecretCacheHooks | 'onVersionChange', OptionSpec>,
+  },
+} satisfies Record<keyof SecretCacheOptions, OptionSpec>;
 
-function isPositiveNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0;
-}
-
-/** Validates the constructor's options once; a bad option is a `TypeError` naming it. */
+/**
+ * Validates the constructor's options once against {@link SECRET_CACHE_OPTIONS}: a bad or unknown option is a
+ * `TypeError` naming it (and, for an unknown one, the option it is closest to).
+ */
 export function resolveOptions(options: SecretCacheOptions | undefined): ResolvedOptions {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}.`);
   }
-  const { ttlMs = DEFAULT_TTL_MS, maxEntries = DEFAULT_MAX_ENTRIES } = options ?? {};
-  const versionStage = options?.versionStage ?? DEFAULT_VERSION_STAGE;
-  if (!isPositiveNumber(ttlMs)) {
-    throw new TypeError(
-      `Expected \`ttlMs\` to be a positive, finite number of milliseconds, got ${describe(ttlMs)}.`,
-    );
-  }
-  if (!Number.isSafeInteger(maxEntries) || maxEntries <= 0) {
-    throw new TypeError(`Expected \`maxEntries\` to be a positive integer, got ${describe(maxEntries)}.`);
-  }
-  if (stageProblem(versionStage) !== undefined) {
-    throw new TypeError(
-      `Expected \`versionStage\` to be a non-empty string of at most ${MAX_VERSION_STAGE_LENGTH} characters, got ${describe(versionStage)}.`,
-    );
-  }
-  if (options?.clock !== undefined && typeof options.clock?.now !== 'function') {
-    throw new TypeError('Expected `clock` to be an object with a `now()` method.');
-  }
-  if (options?.client !== undefined && typeof options.client?.send !== 'function') {
-    throw new TypeError(
-      'Expected `client` to be a SecretsManagerClient or an object with a `send()` method.',
-    );
-  }
-  if (options?.source !== undefined && typeof options.source?.getSecretValue !== 'function') {
-    throw new TypeError('Expected `source` to be an object with a `getSecretValue()` method.');
-  }
-  if (options?.client !== undefined && options.source !== undefined) {
-    throw new TypeError('Expected either `client` or `source`, not both.');
-  }
-  const refreshAheadMs = options?.refreshAheadMs ?? Math.min(10_000, ttlMs / 10);
-  if (!isNonNegativeNumber(refreshAheadMs) || !Number.isFinite(refreshAheadMs) || refreshAheadMs >= ttlMs) {
-    throw new TypeError(
-      `Expected \`refreshAheadMs\` to be a non-negative number of milliseconds below \`ttlMs\`, got ${describe(refreshAheadMs)}.`,
-    );
-  }
-  const staleIfErrorMs = options?.staleIfErrorMs ?? DEFAULT_STALE_IF_ERROR_MS;
-  if (!isNonNegativeNumber(staleIfErrorMs)) {
-    throw new TypeError(
-      `Expected \`staleIfErrorMs\` to be a non-negative number of milliseconds, got ${describe(staleIfErrorMs)}.`,
-    );
-  }
-  const staleOnAnyError = options?.staleOnAnyError ?? false;
-  if (typeof staleOnAnyError !== 'boolean') {
-    throw new TypeError(`Expected \`staleOnAnyError\` to be a boolean, got ${describe(staleOnAnyError)}.`);
-  }
-  const fetchTimeoutMs = options?.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS;
-  if (!isPositiveNumber(fetchTimeoutMs) || fetchTimeoutMs > 2_147_483_647) {
-    throw new TypeError(
-      `Expected \`fetchTimeoutMs\` to be a positive number of milliseconds (at most 2^31 - 1), got ${describe(fetchTimeoutMs)}.`,
-    );
-  }
-  const ttlJitter = options?.ttlJitter ?? DEFAULT_TTL_JITTER;
-  if (!isNonNegativeNumber(ttlJitter) || ttlJitter >= 1) {
-    throw new TypeError(`Expected \`ttlJitter\` to be a fraction in [0, 1), got ${describe(ttlJitter)}.`);
-  }
-  const backoff = { ...DEFAULT_BACKOFF, ...definedFields(options?.backoff, 'backoff') };
-  if (!isPositiveNumber(backoff.baseMs))
-    throw new TypeError(
-      `Expected \`backoff.baseMs\` to be a positive number of milliseconds, got ${describe(backoff.baseMs)}.`,
-    );
-  if (!isPositiveNumber(backoff.factor) || backoff.factor < 1)
-    throw new TypeError(
-      `Expected \`backoff.factor\` to be a number of at least 1, got ${describe(backoff.factor)}.`,
-    );
-  if (!isPositiveNumber(backoff.maxMs) || backoff.maxMs < backoff.baseMs)
-    throw new TypeError(
-      `Expected \`backoff.maxMs\` to be a number of milliseconds of at least \`backoff.baseMs\`, got ${describe(backoff.maxMs)}.`,
-    );
-  const retry = { ...DEFAULT_RETRY, ...definedFields(options?.retry, 'retry') };
-  if (!Number.isSafeInteger(retry.retries) || retry.retries < 0)
-    throw new TypeError(
-      `Expected \`retry.retries\` to be a non-negative integer, got ${describe(retry.retries)}.`,
-    );
-  if (!isNonNegativeNumber(retry.minTimeoutMs) || !Number.isFinite(retry.minTimeoutMs))
-    throw new TypeError(
-      `Expected \`retry.minTimeoutMs\` to be a non-negative number of milliseconds, got ${describe(retry.minTimeoutMs)}.`,
-    );
-  if (!isNonNegativeNumber(retry.maxTimeoutMs) || retry.maxTimeoutMs < retry.minTimeoutMs)
-    throw new TypeError(
-      `Expected \`retry.maxTimeoutMs\` to be a number of milliseconds of at least \`retry.minTimeoutMs\`, got ${describe(retry.maxTimeoutMs)}.`,
-    );
-  if (options?.hooks !== undefined && (typeof options.hooks !== 'object' || options.hooks === null)) {
-    throw new TypeError(`Expected \`hooks\` to be an object, got ${describe(options.hooks)}.`);
-  }
-  for (const [name, hook] of Object.entries(options?.hooks ?? {})) {
-    if (hook !== undefined && typeof hook !== 'function') {
-      throw new TypeError(`Expected \`hooks.${name}\` to be a function, got ${describe(hook)}.`);
-    }
-  }
-  return {
-    ttlMs,
-    maxEntries,
-    versionStage,
-    refreshAheadMs,
-    staleIfErrorMs,
-    staleOnAnyError,
-    backoff,
-    retry,
-    fetchTimeoutMs,
-    ttlJitter,
-  };
-}
-
-function isNonNegativeNumber(value: unknown): value is number {
-  return typeof value === 'number' && !Number.isNaN(value) && value >= 0;
-}
-
-/** The fields of a nested options object that are set, so `{ baseMs: undefined }` keeps the default. */
-function definedFields<T extends object>(value: T | undefined, name: string): Partial<T> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) {
-    throw new TypeError(`Expected \`${name}\` to be an object, got ${describe(value)}.`);
-  }
-  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as Partial<T>;
+  return resolveTable(SECRET_CACHE_OPTIONS, options ?? {}, 'SecretCache options');
 }
