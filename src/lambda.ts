@@ -1,6 +1,6 @@
 import type { SecretCache } from './cache.js';
 import type { LoadedSecrets, Manifest } from './manifest.js';
-import { preload } from './preload.js';
+import { checkOptions, preload } from './preload.js';
 
 /**
  * The part of the Lambda context object this module names. `Context` from `@types/aws-lambda` is assignable
@@ -37,6 +37,8 @@ export interface WithSecretsOptions {
   readonly cache?: SecretCache;
 }
 
+const WITH_SECRETS_OPTIONS = ['cache'] as const satisfies ReadonlyArray<keyof WithSecretsOptions>;
+
 /**
  * Wraps a Lambda handler so that every invocation gets the manifest's secrets, loaded and typed.
  *
@@ -52,7 +54,7 @@ export interface WithSecretsOptions {
  * @param manifest - names of your choosing mapped to `secret.string()`, `secret.binary()`, `secret.json()`;
  *   a malformed manifest throws `INVALID_ARGUMENT` at once
  * @param handler - your handler, called with the event, the context and the loaded secrets
- * @param options - the cache to use
+ * @param options - the cache to use; an unknown option is a `TypeError` that names it
  * @returns a handler for the Lambda runtime: `(event, context) => Promise<result>`
  * @example
  * ```ts
@@ -87,6 +89,7 @@ export function withSecrets<
   options?: WithSecretsOptions,
 ): (event: E, context: C) => Promise<R> {
   if (typeof handler !== 'function') throw new TypeError('Expected `handler` to be a function.');
+  checkOptions(options, WITH_SECRETS_OPTIONS, 'withSecrets');
   const secrets = preload(manifest, options?.cache, 'withSecrets');
   return async (event, context) => handler(event, context, await secrets());
 }

@@ -1,4 +1,5 @@
 import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './errors.js';
+import { unknownKeyProblem } from './option-table.js';
 import type { StandardSchemaV1 } from './schema.js';
 import { resolveSelector, schemaProblem } from './selector.js';
 
@@ -131,12 +132,27 @@ export interface JsonSpecOptions<Schema extends StandardSchemaV1 | undefined = u
   readonly key?: string;
 }
 
+const SPEC_OPTIONS: Readonly<Record<SecretKind, ReadonlySet<string>>> = {
+  string: new Set(['versionStage', 'versionId']),
+  binary: new Set(['versionStage', 'versionId']),
+  json: new Set(['versionStage', 'versionId', 'schema', 'key']),
+};
+
 function makeSpec<T>(
   kind: SecretKind,
   secretId: string,
   options: JsonSpecOptions<StandardSchemaV1 | undefined> | undefined,
 ): SecretSpec<T> {
-  const selector = resolveSelector(secretId, options, 'AWSCURRENT');
+  if (typeof options === 'object' && options !== null) {
+    const unknown = unknownKeyProblem(options, SPEC_OPTIONS[kind], `options of secret.${kind}`);
+    if (unknown !== undefined) throw invalidArgument(secretId, unknown);
+  }
+  // Only the selector: the read options a selector is checked against have no `schema` or `key`.
+  const selector = resolveSelector(
+    secretId,
+    typeof options === 'object' && options !== null ? selectorOf(options) : options,
+    'AWSCURRENT',
+  );
   if (selector instanceof SecretCacheError) throw selector;
   const problem = schemaProblem(options?.schema);
   if (problem !== undefined) throw invalidArgument(secretId, problem);
@@ -146,11 +162,17 @@ function makeSpec<T>(
   return Object.freeze({
     kind,
     secretId,
-    ...(options?.versionStage === undefined ? {} : { versionStage: options.versionStage }),
-    ...(options?.versionId === undefined ? {} : { versionId: options.versionId }),
+    ...selectorOf(options ?? {}),
     ...(options?.schema === undefined ? {} : { schema: options.schema }),
     ...(options?.key === undefined ? {} : { key: options.key }),
   });
+}
+
+function selectorOf({ versionStage, versionId }: SpecOptions): SpecOptions {
+  return {
+    ...(versionStage === undefined ? {} : { versionStage }),
+    ...(versionId === undefined ? {} : { versionId }),
+  };
 }
 
 function json<Schema extends StandardSchemaV1>(

@@ -1,6 +1,6 @@
 import type { SecretCache } from './cache.js';
 import type { LoadedSecrets, Manifest } from './manifest.js';
-import { preload } from './preload.js';
+import { checkOptions, preload } from './preload.js';
 
 /**
  * Options of {@link secretsMiddleware}.
@@ -99,6 +99,10 @@ export interface SecretsMiddleware<TContext> {
   readonly before: (request: { readonly context: TContext }) => Promise<void>;
 }
 
+const SECRETS_MIDDLEWARE_OPTIONS = ['cache', 'contextKey'] as const satisfies ReadonlyArray<
+  keyof SecretsMiddlewareOptions
+>;
+
 /**
  * A middy middleware that loads a manifest's secrets with the cache before the handler runs and puts them,
  * typed, on the Lambda context (`context.secrets` by default).
@@ -111,7 +115,8 @@ export interface SecretsMiddleware<TContext> {
  *
  * @param manifest - names of your choosing mapped to `secret.string()`, `secret.binary()`, `secret.json()`;
  *   a malformed manifest throws `INVALID_ARGUMENT` at once
- * @param options - the cache, and the context property to use
+ * @param options - the cache, and the context property to use; an unknown option is a `TypeError` that
+ *   names it
  * @example
  * ```ts
  * import middy from '@middy/core';
@@ -136,6 +141,7 @@ export function secretsMiddleware<M extends Manifest, K extends string = 'secret
   manifest: M,
   options?: SecretsMiddlewareOptions<K>,
 ): SecretsMiddleware<MiddyLambdaContext & SecretsContext<M, K>> {
+  checkOptions(options, SECRETS_MIDDLEWARE_OPTIONS, 'secretsMiddleware');
   const key: string = options?.contextKey ?? 'secrets';
   if (typeof key !== 'string' || key.length === 0) {
     throw new TypeError('Expected `contextKey` to be a non-empty string.');

@@ -1,5 +1,7 @@
 import { SecretCache } from './cache.js';
+import { describeValue as describe } from './describe.js';
 import { type LoadedSecrets, type Manifest, manifestEntries } from './manifest.js';
+import { unknownKeyProblem } from './option-table.js';
 
 const noop = (): void => {};
 
@@ -37,4 +39,25 @@ export function preload<M extends Manifest>(
     init = undefined;
     return first.then(load);
   };
+}
+
+/**
+ * Checks the options object of `withSecrets` or `secretsMiddleware` (`what`): absent, or an object with only
+ * the `known` keys. Anything else is a `TypeError`, thrown at import like a bad manifest.
+ *
+ * @example
+ * ```ts
+ * import { checkOptions } from './preload.js';
+ *
+ * checkOptions({ cahce: cache }, ['cache'], 'withSecrets');
+ * // TypeError: Unknown option `cahce` in options of withSecrets; did you mean `cache`?
+ * ```
+ */
+export function checkOptions(options: unknown, known: readonly string[], what: string): void {
+  if (options === undefined) return;
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`Expected \`options\` of ${what} to be an object, got ${describe(options)}.`);
+  }
+  const unknown = unknownKeyProblem(options, known, `options of ${what}`);
+  if (unknown !== undefined) throw new TypeError(unknown);
 }

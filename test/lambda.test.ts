@@ -184,4 +184,22 @@ describe('withSecrets', () => {
       'Expected `cache` of withSecrets to be a SecretCache.',
     );
   });
+
+  it('throws a TypeError for an unknown option, suggesting the one meant', () => {
+    const cache = new SecretCache({ source: { getSecretValue: () => Promise.reject(new Error('unused')) } });
+    const handler = async () => 'x';
+
+    expect(() => withSecrets({}, handler, { cahce: cache } as never)).toThrow(TypeError);
+    expect(() => withSecrets({}, handler, { cahce: cache } as never)).toThrow(
+      'Unknown option `cahce` in options of withSecrets; did you mean `cache`?',
+    );
+    expect(() => withSecrets({}, handler, { cache, contextKey: 'vault' } as never)).toThrow(/`contextKey`/);
+  });
+
+  it.each([null, 'cache', 42])('throws a TypeError naming `options` when options are %s', (options) => {
+    expect(() => withSecrets({}, async () => 'x', options as never)).toThrow(TypeError);
+    expect(() => withSecrets({}, async () => 'x', options as never)).toThrow(
+      /^Expected `options` of withSecrets to be an object, got /,
+    );
+  });
 });

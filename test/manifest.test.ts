@@ -28,6 +28,58 @@ describe('secret builders', () => {
   });
 });
 
+describe('secret builders and unknown options', () => {
+  /** The INVALID_ARGUMENT a builder throws, or a failure when it throws nothing. */
+  const thrown = (build: () => unknown): SecretCacheError => {
+    try {
+      build();
+    } catch (error) {
+      return error as SecretCacheError;
+    }
+    throw new Error('expected the builder to throw');
+  };
+
+  it.each([
+    [
+      'secret.string',
+      'versionstage',
+      'versionStage',
+      () => secret.string('x', { versionstage: 'A' } as never),
+    ],
+    ['secret.binary', 'versionID', 'versionId', () => secret.binary('x', { versionID: 'v' } as never)],
+    ['secret.json', 'scheme', 'schema', () => secret.json('x', { scheme: z.string() } as never)],
+    ['secret.json', 'kye', 'key', () => secret.json('x', { kye: 'a' } as never)],
+  ])('%s throws INVALID_ARGUMENT naming `%s` and suggesting `%s`', (builder, key, meant, build) => {
+    const error = thrown(build);
+
+    expect(error).toBeInstanceOf(SecretCacheError);
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.secretId).toBe('x');
+    expect(error.message).toBe(
+      `Unknown option \`${key}\` in options of ${builder}; did you mean \`${meant}\`?`,
+    );
+  });
+
+  it('takes schema and key in secret.json only', () => {
+    expect(thrown(() => secret.string('x', { key: 'a' } as never)).message).toContain('`key`');
+    expect(thrown(() => secret.binary('x', { schema: z.string() } as never)).message).toContain('`schema`');
+    expect(() => secret.json('x', { versionId: 'v', schema: z.string(), key: 'a' })).not.toThrow();
+  });
+
+  it('rejects a read signal, which a manifest entry has no use for', () => {
+    expect(thrown(() => secret.string('x', { signal: AbortSignal.timeout(1) } as never)).message).toContain(
+      '`signal`',
+    );
+  });
+
+  it('ignores inherited keys and rejects unknown keys set to undefined', () => {
+    expect(() => secret.string('x', Object.create({ bogus: 1 }) as never)).not.toThrow();
+    expect(thrown(() => secret.json('x', { schema: undefined, keys: undefined } as never)).message).toContain(
+      '`keys`',
+    );
+  });
+});
+
 describe('manifestEntries', () => {
   it('accepts an object of specs and rejects anything else', () => {
     expect(manifestEntries({ a: secret.string('x') })).toEqual([['a', secret.string('x')]]);

@@ -112,4 +112,21 @@ describe('secretsMiddleware with middy', () => {
       'Expected `cache` of secretsMiddleware to be a SecretCache.',
     );
   });
+
+  it('throws a TypeError for an unknown option, suggesting the one meant', () => {
+    const cache = new SecretCache({ source: { getSecretValue: () => Promise.reject(new Error('unused')) } });
+
+    expect(() => secretsMiddleware({}, { cache, contextkey: 'vault' } as never)).toThrow(TypeError);
+    expect(() => secretsMiddleware({}, { cache, contextkey: 'vault' } as never)).toThrow(
+      'Unknown option `contextkey` in options of secretsMiddleware; did you mean `contextKey`?',
+    );
+    expect(() => secretsMiddleware({}, { cache, key: 'vault' } as never)).toThrow(/^Unknown option `key`/);
+  });
+
+  it.each([null, 'cache', 42])('throws a TypeError naming `options` when options are %s', (options) => {
+    expect(() => secretsMiddleware({}, options as never)).toThrow(TypeError);
+    expect(() => secretsMiddleware({}, options as never)).toThrow(
+      /^Expected `options` of secretsMiddleware to be an object, got /,
+    );
+  });
 });
