@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { unknownKeyProblem } from '../src/option-table.js';
+import { markedTable, optionsTable, README, withTable } from '../scripts/options-table.js';
+import { optionsMarkdown, unknownKeyProblem } from '../src/option-table.js';
+import { SECRET_CACHE_OPTIONS } from '../src/options.js';
 
 const READ_OPTIONS = new Set(['versionStage', 'versionId', 'signal']);
 
@@ -65,5 +68,36 @@ describe('unknownKeyProblem', () => {
     expect(unknownKeyProblem(JSON.parse('{"__proto__": 1}') as object, READ_OPTIONS, 'o')).toContain(
       '`__proto__`',
     );
+  });
+});
+
+describe("the README's options table", () => {
+  it('is the one the option table generates', () => {
+    const inReadme = markedTable(readFileSync(README, 'utf8'));
+
+    expect(
+      inReadme,
+      "README.md's options table differs from src/options.ts: run `npm run docs:options` to rewrite it.",
+    ).toBe(optionsTable());
+  });
+
+  it('has a row for every option, nested ones by their path', () => {
+    const table = optionsMarkdown(SECRET_CACHE_OPTIONS);
+
+    for (const name of Object.keys(SECRET_CACHE_OPTIONS)) expect(table).toContain(`| \`${name}\` |`);
+    expect(table).toContain(
+      '| `backoff.maxMs` | a positive, finite number of milliseconds of at least `backoff.baseMs` |',
+    );
+    expect(table).toContain('| `hooks.onVersionChange` | a function | none |');
+    expect(table).toContain('| `staleWaitMs` | a non-negative number of milliseconds | `500` |');
+  });
+
+  it('is rewritten between the markers only', () => {
+    const readme = '# t\n\n<!-- options:start -->\nold\n<!-- options:end -->\n\nafter\n';
+
+    expect(withTable(readme, '| a |')).toBe(
+      '# t\n\n<!-- options:start -->\n\n| a |\n\n<!-- options:end -->\n\nafter\n',
+    );
+    expect(() => markedTable('# no markers')).toThrow(/options:start/);
   });
 });
