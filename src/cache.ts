@@ -1,7 +1,12 @@
 import type { LRUCache } from 'lru-cache';
 import { type Clock, TurnClock } from './clock.js';
 import type { CachedVersion, SecretRecord } from './entry.js';
-import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './errors.js';
+import {
+  invalidArgument,
+  SecretCacheError,
+  type SecretCacheErrorCode,
+  type SecretLoadFailure,
+} from './errors.js';
 import { EventEmitter, type FetchReason } from './events.js';
 import { Fetcher, isTransient } from './fetcher.js';
 import { Flights } from './flights.js';
@@ -13,6 +18,7 @@ import {
   manifestEntries,
   type SecretSpec,
 } from './manifest.js';
+import { unknownKeyProblem } from './option-table.js';
 import {
   type JsonReadOptions,
   type ReadOptions,
@@ -20,11 +26,25 @@ import {
   resolveOptions,
   type SecretCacheOptions,
 } from './options.js';
-import { type SecretAs, type WithSecretOptions, type WithSecretValue, withSecret } from './rotation.js';
+import { Rejections } from './rejections.js';
 import type { StandardSchemaV1 } from './schema.js';
-import { resolveSelector, type Selector, schemaProblem, secretIdProblem } from './selector.js';
+import {
+  JSON_READ_OPTION_NAMES,
+  READ_OPTION_NAMES,
+  resolveSelector,
+  type Selector,
+  schemaProblem,
+  secretIdProblem,
+} from './selector.js';
 import { AwsSecretSource, toSecretCacheError } from './source.js';
 import { type Failure, NO_OPTIONS, VersionStore } from './store.js';
+import {
+  type SecretAs,
+  type WithSecretAccess,
+  type WithSecretOptions,
+  type WithSecretValue,
+  withSecret,
+} from './with-secret.js';
 
 /**
  * Counters since the cache was made, as `cache.stats()` returns them. Holds no secret id and no value, so it
@@ -68,6 +88,7 @@ type Accessor<T> = (entry: CachedVersion, options: ReadOptions | undefined, stal
 const readString: Accessor<string> = (entry) => entry.readString();
 const readBinary: Accessor<Uint8Array> = (entry) => entry.readBinary();
 const readRecord: Accessor<SecretRecord> = (entry, _, stale) => entry.readRecord(stale);
+const readEntry: Accessor<CachedVersion> = (entry) => Promise.resolve(entry);
 const readJson: Accessor<unknown> = (entry, options) => {
   const schema = (options as JsonReadOptions<StandardSchemaV1> | undefined)?.schema;
   return schema === undefined ? entry.readJson() : entry.readValidated(schema);
@@ -81,6 +102,24 @@ const readSpec: Accessor<unknown> = (entry, options) => {
   if (key === undefined) return schema === undefined ? entry.readJson() : entry.readValidated(schema);
   return entry.readField(key, schema);
 };
+
+/**
+ * Why a read's options are not acceptable to `accessor`: an unknown key, or a malformed schema. Manifest specs
+ * and `withSecret` options were checked by the call that made them.
+ */
+function readOptionsProblem(
+  accessor: Accessor<unknown>,
+  options: ReadOptions | undefined,
+): string | undefined {
+  if (typeof options !== 'object' || options === null || accessor === readSpec || accessor === readEntry) {
+    return undefined;
+  }
+  if (accessor !== readJson) return unknownKeyProblem(options, READ_OPTION_NAMES, 'read options');
+  return (
+    unknownKeyProblem(options, JSON_READ_OPTION_NAMES, 'options of getSecretJson') ??
+    schemaProblem((options as JsonReadOptions).schema)
+  );
+}
 
 const noop = (): void => {};
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
@@ -108,6 +147,7 @@ export class SecretCache {
   readonly #events: EventEmitter;
   readonly #store: VersionStore;
   readonly #flights: Flights;
+  readonly #rejections: Rejections;
   // The store's maps, held here too so that a warm read reaches them in one property load.
   readonly #entries: LRUCache<string, CachedVersion>;
   readonly #failures: ReadonlyMap<string, Failure>;
@@ -137,6 +177,14 @@ export class SecretCache {
     const source = options?.source ?? new AwsSecretSource(options?.client);
     const fetcher = new Fetcher(source, this.#options.retry, this.#options.fetchTimeoutMs);
     this.#flights = new Flights(this.#store, fetcher, this.#events, this.#clock, this.#options);
+    const { maxEntries } = this.#options;
+    this.#rejections = new Rejections(
+      this.#store,
+      this.#flights,
+      this.#clock,
+      maxEntries,
+      this.#defaultStage,
+    );
   }
 
   /**
@@ -158,7 +206,7 @@ export class SecretCache {
     const entry =
       options === undefined
         ? this.#entries.get(secretId, NO_OPTIONS)
-        : this.#store.warmPinned(secretId, options, this.#defaultStage);
+        : this.#store.warmPinned(secretId, options, this.#defaultStage, READ_OPTION_NAMES);
     if (entry?.string !== undefined && entry.secretId === secretId && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.string;
@@ -181,7 +229,7 @@ export class SecretCache {
     const entry =
       options === undefined
         ? this.#entries.get(secretId, NO_OPTIONS)
-        : this.#store.warmPinned(secretId, options, this.#defaultStage);
+        : this.#store.warmPinned(secretId, options, this.#defaultStage, READ_OPTION_NAMES);
     if (entry !== undefined && entry.secretId === secretId && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.readBinary();
@@ -214,7 +262,7 @@ export class SecretCache {
     const entry =
       options === undefined
         ? this.#entries.get(secretId, NO_OPTIONS)
-        : this.#store.warmPinned(secretId, options, this.#defaultStage);
+        : this.#store.warmPinned(secretId, options, this.#defaultStage, JSON_READ_OPTION_NAMES);
     if (entry !== undefined && entry.secretId === secretId && this.#clock.now() < entry.refreshAt) {
       const schema = options?.schema;
       if (schema === undefined) {
@@ -246,7 +294,7 @@ export class SecretCache {
     const entry =
       options === undefined
         ? this.#entries.get(secretId, NO_OPTIONS)
-        : this.#store.warmPinned(secretId, options, this.#defaultStage);
+        : this.#store.warmPinned(secretId, options, this.#defaultStage, READ_OPTION_NAMES);
     if (entry?.record !== undefined && entry.secretId === secretId && this.#clock.now() < entry.refreshAt) {
       this.#hits++;
       return entry.record;
@@ -271,15 +319,24 @@ export class SecretCache {
   refreshNow(secretId: string, options?: ReadOptions): Promise<void> {
     const selector = resolveSelector(secretId, options, this.#defaultStage);
     if (selector instanceof SecretCacheError) return Promise.reject(selector);
+    const problem = readOptionsProblem(readString, options);
+    if (problem !== undefined) return Promise.reject(invalidArgument(secretId, problem));
     const done = this.#flights.fetch(selector, 'refresh-now', true).then(noop);
     return options?.signal === undefined ? done : this.#abortable(done, options.signal, selector.secretId);
   }
 
   /**
    * Calls `fn` with a secret's value; when `fn` throws and `shouldRefresh(error)` says the credential was
-   * rejected (the secret was rotated under you), refreshes that secret (one fetch, shared with every other
-   * caller that saw the same rejection) and calls `fn` once more with the new value. A version fetched less
-   * than a second ago is not fetched again, so a credential that keeps failing cannot become an API storm.
+   * rejected (the secret was rotated under you), calls `fn` once more with a better candidate:
+   * - the version that replaced the rejected one in the cache, if a refresh already brought one;
+   * - else the stage fetched anew (the first rejection of a version always refetches; one fetch is shared by
+   *   every caller that saw the same rejection, and forced fetches of a key are at least a second apart, so a
+   *   credential that keeps failing cannot become an API storm);
+   * - if the stage still names the rejected version, its `AWSPENDING` version, when one exists and differs: during
+   *   a single-user rotation the database accepts it before `finishSecret` moves `AWSCURRENT`. A pending version
+   *   that worked is used first by later calls until `AWSCURRENT` moves, so the window fails no call.
+   *
+   * A read pinned to a `versionId` is not refreshed (its value cannot change): `fn`'s error is rethrown.
    *
    * @param options - `as` (`'string'`, the default, `'binary'` or `'json'`), `shouldRefresh`, and the read's
    *   options (`versionStage`, `versionId`, `schema` for JSON, `signal`)
@@ -302,7 +359,7 @@ export class SecretCache {
     fn: (value: WithSecretValue<As, Schema>) => R | Promise<R>,
     options: WithSecretOptions<As, Schema>,
   ): Promise<Awaited<R>> {
-    return withSecret(this, this.#rotationHooks, secretId, fn, options);
+    return withSecret(this.#withSecretAccess, secretId, fn, options);
   }
 
   /**
@@ -401,22 +458,17 @@ export class SecretCache {
     return `SecretCache { ttlMs: ${ttlMs}, maxEntries: ${maxEntries}, versionStage: ${JSON.stringify(versionStage)}, stats: ${JSON.stringify(this.stats())} }`;
   }
 
-  /** What `withSecret` needs of the cache's insides: the version a read saw, and a forced refresh. */
-  readonly #rotationHooks = {
-    currentVersion: (secretId: string, options: ReadOptions): CachedVersion | undefined => {
-      const selector = resolveSelector(secretId, options, this.#defaultStage);
-      return selector instanceof SecretCacheError ? undefined : this.#entries.peek(selector.key, NO_OPTIONS);
-    },
-    refresh: (secretId: string, options: ReadOptions, seen: CachedVersion | undefined): Promise<void> => {
+  /** What `withSecret` needs of the cache's insides: the version a read is served, and what to try next. */
+  readonly #withSecretAccess: WithSecretAccess = {
+    read: (secretId, options) => this.#read(secretId, options, readEntry),
+    next: (secretId, options, rejected) => {
       const selector = resolveSelector(secretId, options, this.#defaultStage);
       if (selector instanceof SecretCacheError) return Promise.reject(selector);
-      const current = this.#entries.peek(selector.key, NO_OPTIONS);
-      // Someone already replaced the version `fn` failed with, or it is brand new: read again, fetch nothing.
-      if (current !== seen || (current !== undefined && this.#clock.now() - current.fetchedAt < 1_000)) {
-        return Promise.resolve();
-      }
-      return this.#flights.fetch(selector, 'refresh-now', true).then(noop);
+      const next = this.#rejections.next(selector, rejected);
+      return options.signal === undefined ? next : this.#abortable(next, options.signal, secretId);
     },
+    preferred: (entry) => this.#rejections.preferred(entry),
+    worked: (rejected, used) => this.#rejections.worked(rejected, used),
   };
 
   /**
@@ -427,8 +479,7 @@ export class SecretCache {
   #read<T>(secretId: string, options: ReadOptions | undefined, accessor: Accessor<T>): Promise<T> {
     const selector = resolveSelector(secretId, options, this.#defaultStage);
     if (selector instanceof SecretCacheError) return Promise.reject(selector);
-    const problem =
-      accessor === readJson ? schemaProblem((options as JsonReadOptions | undefined)?.schema) : undefined;
+    const problem = readOptionsProblem(accessor, options);
     if (problem !== undefined) return Promise.reject(invalidArgument(secretId, problem));
     const signal = options?.signal;
     if (signal?.aborted === true) return Promise.reject(aborted(selector.secretId, signal));
@@ -444,26 +495,45 @@ export class SecretCache {
     if (failure !== undefined && now < failure.retryAt) {
       this.#backoffSkips++;
       if (entry !== undefined && this.#canServeStale(entry, failure.error, now)) {
-        return this.#serveStale(entry, failure.error, now, options, accessor);
+        this.#hits++;
+        return this.#serveStale(entry, failure.error.code, now, failure, options, accessor);
       }
       return Promise.reject(failure.error);
     }
     if (entry !== undefined && failure !== undefined && this.#canServeStale(entry, failure.error, now)) {
+      this.#hits++;
       this.#refreshInBackground(selector, 'stale-retry', now);
-      return this.#serveStale(entry, failure.error, now, options, accessor);
+      return this.#serveStale(entry, failure.error.code, now, failure, options, accessor);
     }
 
     this.#misses++;
-    const result = this.#flights.fetch(selector, 'miss', true).then(
+    const fetch = this.#flights.fetch(selector, 'miss', true);
+    let result = fetch.then(
       (fetched) => accessor(fetched, options, false),
       (error: SecretCacheError) => {
         const later = this.#clock.now();
         if (entry !== undefined && this.#canServeStale(entry, error, later)) {
-          return this.#serveStale(entry, error, later, options, accessor);
+          // The period is the failure this fetch recorded (or, if invalidate dropped it, the error itself).
+          const period = this.#failures.get(selector.key) ?? error;
+          return this.#serveStale(entry, error.code, later, period, options, accessor);
         }
         throw error;
       },
     );
+    // A value that may be served stale is worth more than a wait for a hung endpoint: after `staleWaitMs` the
+    // reader takes it, and the fetch goes on (its outcome is cached as usual).
+    const { staleWaitMs, staleIfErrorMs, fetchTimeoutMs } = this.#options;
+    if (
+      entry !== undefined &&
+      staleWaitMs < fetchTimeoutMs &&
+      now < entry.expiresAt + staleIfErrorMs &&
+      (failure === undefined || this.#canServeStale(entry, failure.error, now))
+    ) {
+      const stale = this.#flights
+        .patience(fetch, staleWaitMs)
+        .then(() => this.#serveStale(entry, 'TIMEOUT', this.#clock.now(), fetch, options, accessor));
+      result = Promise.race([result, stale]);
+    }
     return signal === undefined ? result : this.#abortable(result, signal, selector.secretId);
   }
 
@@ -474,24 +544,23 @@ export class SecretCache {
     );
   }
 
+  /**
+   * Serves `entry` past its TTL. `period` names the stale period the read belongs to (the failure of one backoff
+   * window, or the fetch a reader stopped waiting for): it is reported once, however many reads it serves.
+   */
   #serveStale<T>(
     entry: CachedVersion,
-    error: SecretCacheError,
+    code: SecretCacheErrorCode,
     now: number,
+    period: object,
     options: ReadOptions | undefined,
     accessor: Accessor<T>,
   ): Promise<T> {
-    this.#hits++;
     this.#staleServed++;
-    if (this.#events.wantsStale()) {
+    if (entry.stalePeriod !== period && this.#events.wantsStale()) {
+      entry.stalePeriod = period;
       const { secretId, versionStage, versionId } = entry;
-      this.#events.stale({
-        secretId,
-        versionStage,
-        versionId,
-        staleForMs: now - entry.expiresAt,
-        code: error.code,
-      });
+      this.#events.stale({ secretId, versionStage, versionId, staleForMs: now - entry.expiresAt, code });
     }
     return accessor(entry, options, true);
   }

@@ -116,6 +116,8 @@ export class CachedVersion {
   schemaResult: Promise<unknown> | undefined;
   #otherSchemas: Map<StandardSchemaV1, Promise<unknown>> | undefined;
   #fields: Map<string, Map<object, Promise<unknown>>> | undefined;
+  /** The stale period last reported for this version (see `SecretCache#serveStale`), so each is reported once. */
+  stalePeriod: object | undefined;
   /** The shared record of a string secret, made on the first `getSecretValue`. */
   record: Promise<SecretRecord> | undefined;
   readonly #version: SecretVersion;

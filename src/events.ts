@@ -37,6 +37,8 @@ export interface FetchEvent extends SecretEventTarget {
   readonly durationMs: number;
   /** Why it ran: a read that found nothing fresh, a refresh-ahead, a retry while stale, `refreshNow`, a load. */
   readonly reason: FetchReason;
+  /** The version id Secrets Manager answered with. */
+  readonly fetchedVersionId: string;
 }
 
 /**
@@ -62,8 +64,10 @@ export interface ErrorEvent extends SecretEventTarget {
 }
 
 /**
- * A read served a value past its TTL because AWS is failing, as `hooks.onStale` and the `secretcache:stale`
- * channel get it: the outage is being hidden from callers, so this is the event to alert on.
+ * A stale period of a secret version, as `hooks.onStale` and the `secretcache:stale` channel get it: reads are
+ * being served a value past its TTL because AWS is failing (or, within `staleWaitMs`, slow), so the outage is
+ * hidden from callers and this is the event to alert on. Reported when the period starts and at most once per
+ * backoff window after that; `stats().staleServed` counts every stale read.
  *
  * @example
  * ```ts
@@ -77,8 +81,31 @@ export interface ErrorEvent extends SecretEventTarget {
 export interface StaleEvent extends SecretEventTarget {
   /** How long past its expiry the served value is, in milliseconds. */
   readonly staleForMs: number;
-  /** The failure that keeps the value from being refreshed. */
+  /** The failure that keeps the value from being refreshed (`TIMEOUT` when a read stopped waiting for it). */
   readonly code: SecretCacheErrorCode;
+}
+
+/**
+ * A fetch of a cached stage brought another version than the one cached, as `hooks.onVersionChange` and the
+ * `secretcache:version` channel get it: the secret was rotated (or its stage moved). It is the moment to recycle
+ * what was built from the old value, such as a connection pool. Carries version ids, never values.
+ *
+ * @example
+ * ```ts
+ * import { SecretCache, type VersionChangeEvent } from 'secretcache';
+ *
+ * const onVersionChange = ({ secretId, oldVersionId, newVersionId }: VersionChangeEvent): void => {
+ *   logger.info(`secret ${secretId} rotated from ${oldVersionId} to ${newVersionId}`);
+ *   if (secretId === 'prod/orders/db') pool.drain(); // new connections take the new password
+ * };
+ * const cache = new SecretCache({ hooks: { onVersionChange } });
+ * ```
+ */
+export interface VersionChangeEvent extends SecretEventTarget {
+  /** The version id that was cached. */
+  readonly oldVersionId: string;
+  /** The version id the fetch brought, cached now. */
+  readonly newVersionId: string;
 }
 
 /**
@@ -127,7 +154,7 @@ export type FetchReason = 'miss' | 'refresh-ahead' | 'stale-retry' | 'refresh-no
 /**
  * Callbacks for what the cache does. They run synchronously on the cache's path, so keep them quick; one that
  * throws is ignored. The same events go to `node:diagnostics_channel` as `secretcache:fetch`,
- * `secretcache:error`, `secretcache:stale` and `secretcache:evict`.
+ * `secretcache:error`, `secretcache:stale`, `secretcache:evict` and `secretcache:version`.
  *
  * @example
  * ```ts
@@ -146,6 +173,7 @@ export interface SecretCacheHooks {
   readonly onError?: (event: ErrorEvent) => void;
   readonly onStale?: (event: StaleEvent) => void;
   readonly onEvict?: (event: EvictEvent) => void;
+  readonly onVersionChange?: (event: VersionChangeEvent) => void;
 }
 
 /** The `node:diagnostics_channel` channels the cache publishes on. */
@@ -154,6 +182,7 @@ export const channels = {
   error: channel('secretcache:error'),
   stale: channel('secretcache:stale'),
   evict: channel('secretcache:evict'),
+  version: channel('secretcache:version'),
 } as const;
 
 /** Delivers events to the hooks and the channels; builds nothing when nobody listens. */
@@ -176,6 +205,9 @@ export class EventEmitter {
   wantsEvict(): boolean {
     return this.#hooks.onEvict !== undefined || channels.evict.hasSubscribers;
   }
+  wantsVersionChange(): boolean {
+    return this.#hooks.onVersionChange !== undefined || channels.version.hasSubscribers;
+  }
 
   fetch(event: FetchEvent): void {
     deliver(this.#hooks.onFetch, channels.fetch, event);
@@ -188,6 +220,9 @@ export class EventEmitter {
   }
   evict(event: EvictEvent): void {
     deliver(this.#hooks.onEvict, channels.evict, event);
+  }
+  versionChange(event: VersionChangeEvent): void {
+    deliver(this.#hooks.onVersionChange, channels.version, event);
   }
 }
 

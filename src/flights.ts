@@ -54,6 +54,7 @@ export class Flights {
   readonly #events: EventEmitter;
   readonly #clock: Clock;
   readonly #options: ResolvedOptions;
+  readonly #patience = new WeakMap<Promise<CachedVersion>, Promise<void>>();
   /** Set once a `BatchGetSecretValue` was denied: later loads fetch one secret at a time. */
   #batchDenied = false;
 
@@ -82,6 +83,25 @@ export class Flights {
       this.#track(selector, reason, this.#clock.now(), this.#fetchOne(selector));
     if (awaited) keepAlive(fetch);
     return fetch;
+  }
+
+  /**
+   * Resolves after `ms` unless `fetch` settles first (then never): how long a reader that could be served a
+   * stale value waits for the fetch. One timer per fetch, shared by its readers; unref'd, because an awaited
+   * fetch is kept alive by {@link keepAlive}.
+   */
+  patience(fetch: Promise<CachedVersion>, ms: number): Promise<void> {
+    let waited = this.#patience.get(fetch);
+    if (waited === undefined) {
+      waited = new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        timer.unref?.();
+        const stop = (): void => clearTimeout(timer);
+        fetch.then(stop, stop);
+      });
+      this.#patience.set(fetch, waited);
+    }
+    return waited;
   }
 
   /**
@@ -167,14 +187,26 @@ export class Flights {
       .then(
         (version) => {
           const entry = this.#makeEntry(selector, version, startedAt);
+          const fetchedVersionId = entry.fetchedVersionId;
+          let replaced: CachedVersion | undefined;
           if (inflight.get(selector.key) === fetch) {
             inflight.delete(selector.key);
+            replaced = this.#store.entries.peek(selector.key, NO_OPTIONS);
             this.#store.clearFailure(selector.key);
             this.#store.store(selector, entry);
           }
           if (this.#events.wantsFetch()) {
             const durationMs = this.#clock.now() - startedAt;
-            this.#events.fetch({ secretId, versionStage, versionId, durationMs, reason });
+            this.#events.fetch({ secretId, versionStage, versionId, durationMs, reason, fetchedVersionId });
+          }
+          const oldVersionId = replaced?.fetchedVersionId;
+          if (
+            oldVersionId !== undefined &&
+            oldVersionId !== fetchedVersionId &&
+            this.#events.wantsVersionChange()
+          ) {
+            const newVersionId = fetchedVersionId;
+            this.#events.versionChange({ secretId, versionStage, versionId, oldVersionId, newVersionId });
           }
           return entry;
         },

@@ -17,6 +17,7 @@ export type {
   SecretCacheHooks,
   SecretEventTarget,
   StaleEvent,
+  VersionChangeEvent,
 } from './events.js';
 export type { RetryOptions } from './fetcher.js';
 export {
@@ -29,7 +30,6 @@ export {
   secret,
 } from './manifest.js';
 export type { JsonReadOptions, ReadOptions, SecretCacheOptions } from './options.js';
-export type { SecretAs, WithSecretOptions, WithSecretValue } from './rotation.js';
 export type { StandardSchemaV1 } from './schema.js';
 export {
   AwsSecretSource,
@@ -39,3 +39,4 @@ export {
   type SecretsManagerLike,
   type SecretVersion,
 } from './source.js';
+export type { SecretAs, WithSecretOptions, WithSecretValue } from './with-secret.js';

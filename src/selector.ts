@@ -7,19 +7,33 @@ export const MAX_SECRET_ID_LENGTH = 2048;
 export const MAX_VERSION_STAGE_LENGTH = 256;
 export const MAX_VERSION_ID_LENGTH = 64;
 
-// Cache keys join a selector's parts with NUL (see `resolveSelector`), and Secrets Manager allows no control
-// character in a name, ARN, stage or version id: rejecting them all keeps every key unambiguous.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/** The options of `getSecretString`, `getSecretBinary`, `getSecretValue` and `refreshNow`. */
+export const READ_OPTION_NAMES: ReadonlySet<string> = new Set(['versionStage', 'versionId', 'signal']);
+/** The options of `getSecretJson`. */
+export const JSON_READ_OPTION_NAMES: ReadonlySet<string> = new Set([...READ_OPTION_NAMES, 'schema']);
+
+/**
+ * The index of the first control character (U+0000 to U+001F, U+007F) in `text`, or -1. Cache keys join a
+ * selector's parts with NUL (see `resolveSelector`), and Secrets Manager allows no control character in a name,
+ * ARN, stage or version id: rejecting them all keeps every key unambiguous.
+ */
+function controlCharacterIndex(text: string): number {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code <= 0x1f || code === 0x7f) return index;
+  }
+  return -1;
+}
 
 /** Why `value` is not a usable `name` (a non-empty string of at most `maxLength`, no control character). */
 function textProblem(name: string, value: unknown, maxLength: number): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > maxLength) {
     return `Expected \`${name}\` to be a non-empty string of at most ${maxLength} characters, got ${describe(value)}.`;
   }
-  const control = CONTROL_CHARACTER.exec(value);
-  if (control !== null) {
-    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-    return `Expected \`${name}\` to contain no control character, got U+${code} at index ${control.index}.`;
+  const index = controlCharacterIndex(value);
+  if (index >= 0) {
+    const code = value.charCodeAt(index).toString(16).toUpperCase().padStart(4, '0');
+    return `Expected \`${name}\` to contain no control character, got U+${code} at index ${index}.`;
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { CachedVersion } from './entry.js';
 import type { SecretCacheError } from './errors.js';
+import { unknownKeyProblem } from './option-table.js';
 import type { ReadOptions } from './options.js';
 import type { Selector } from './selector.js';
 
@@ -68,9 +69,18 @@ export class VersionStore {
     this.#failures.delete(key);
   }
 
-  /** The entry of a read with options, found without building a key; `undefined` sends it the slow way. */
-  warmPinned(secretId: string, options: ReadOptions, defaultStage: string): CachedVersion | undefined {
+  /**
+   * The entry of a read with options, found without building a key; `undefined` sends it the slow way (which
+   * also reports options that are malformed or not among `known`).
+   */
+  warmPinned(
+    secretId: string,
+    options: ReadOptions,
+    defaultStage: string,
+    known: ReadonlySet<string>,
+  ): CachedVersion | undefined {
     if (typeof options !== 'object' || options === null || options.signal?.aborted === true) return undefined;
+    if (unknownKeyProblem(options, known, '') !== undefined) return undefined;
     const { versionStage, versionId } = options;
     if (versionId === undefined) {
       if (versionStage === undefined || versionStage === defaultStage)

@@ -1,8 +1,8 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SecretCache } from '../src/cache.js';
 import type { SecretCacheError } from '../src/errors.js';
-import type { ErrorEvent, EvictEvent, FetchEvent, StaleEvent } from '../src/events.js';
+import type { ErrorEvent, EvictEvent, FetchEvent, StaleEvent, VersionChangeEvent } from '../src/events.js';
 import type { SecretCacheOptions } from '../src/options.js';
 import { deferred, FakeClock, FakeSource } from './support/fakes.js';
 
@@ -20,6 +20,7 @@ function setup(options: Partial<SecretCacheOptions> = {}) {
     error: [] as ErrorEvent[],
     stale: [] as StaleEvent[],
     evict: [] as EvictEvent[],
+    version: [] as VersionChangeEvent[],
   };
   const cache = new SecretCache({
     source,
@@ -35,6 +36,7 @@ function setup(options: Partial<SecretCacheOptions> = {}) {
       onError: (e) => events.error.push(e),
       onStale: (e) => events.stale.push(e),
       onEvict: (e) => events.evict.push(e),
+      onVersionChange: (e) => events.version.push(e),
     },
     ...options,
   });
@@ -113,10 +115,7 @@ describe('stale-if-error', () => {
 
     expect(record).toMatchObject({ secretString: 'good', stale: true });
     expect(cache.stats().staleServed).toBe(2);
-    expect(events.stale.map((e) => [e.secretId, e.code])).toEqual([
-      ['db', 'THROTTLED'],
-      ['db', 'THROTTLED'],
-    ]);
+    expect(events.stale.map((e) => [e.secretId, e.code])).toEqual([['db', 'THROTTLED']]);
   });
 
   it('never makes a reader that finds a stale value wait for AWS', async () => {
@@ -409,5 +408,187 @@ describe('events', () => {
     source.put('a', 'value-a');
 
     await expect(cache.getSecretString('a')).resolves.toBe('value-a');
+  });
+});
+
+describe('events a user acts on (hardening defect 9)', () => {
+  it('reports a stale period when it starts and once per backoff window after, while counting every stale read', async () => {
+    const { source, clock, cache, events } = setup({ refreshAheadMs: 0 });
+    source.put('db', 'good');
+    await cache.getSecretString('db');
+    source.failWith = unavailable;
+    clock.advance(TTL);
+
+    // One backoff window (at least 500 ms after the first failure): many stale reads, one event.
+    for (let i = 0; i < 100; i++) expect(await cache.getSecretString('db')).toBe('good');
+    expect(events.stale).toHaveLength(1);
+    expect(events.error).toHaveLength(1);
+
+    // Past the window a read retries in the background and is served stale at once: still the same period,
+    // until that retry fails and opens the next window.
+    clock.advance(30_000);
+    await cache.getSecretString('db');
+    await settle();
+    for (let i = 0; i < 100; i++) await cache.getSecretString('db');
+    expect(events.error).toHaveLength(2);
+    expect(events.stale).toHaveLength(2);
+    expect(cache.stats().staleServed).toBe(201);
+  });
+
+  it('names the version each fetch brought', async () => {
+    const { source, clock, cache, events } = setup({ refreshAheadMs: 0 });
+    const first = source.put('db', 'one');
+    await cache.getSecretString('db');
+    const second = source.put('db', 'two');
+    clock.advance(TTL);
+    await cache.getSecretString('db');
+
+    expect(events.fetch.map((e) => e.fetchedVersionId)).toEqual([first, second]);
+  });
+
+  it('reports a version change of a cached key with the old and new version ids, never values', async () => {
+    const { source, clock, cache, events } = setup({ refreshAheadMs: 0 });
+    const first = source.put('db', 'value-one');
+    await cache.getSecretString('db');
+    await cache.getSecretString('db', { versionStage: 'AWSPREVIOUS' }).catch(() => {});
+    clock.advance(TTL);
+    await cache.getSecretString('db'); // same version again: no change
+    expect(events.version).toEqual([]);
+
+    const second = source.put('db', 'value-two');
+    clock.advance(TTL);
+    await cache.getSecretString('db');
+    await cache.refreshNow('db', { versionStage: 'AWSPREVIOUS' });
+
+    expect(events.version).toEqual([
+      {
+        secretId: 'db',
+        versionStage: 'AWSCURRENT',
+        versionId: undefined,
+        oldVersionId: first,
+        newVersionId: second,
+      },
+    ]);
+    expect(JSON.stringify(events)).not.toContain('value-');
+  });
+
+  it('publishes version changes on the secretcache:version channel', async () => {
+    const { source, clock, cache } = setup({ hooks: {}, refreshAheadMs: 0 });
+    source.put('db', 'value-one');
+    await cache.getSecretString('db');
+    const next = source.put('db', 'value-two');
+    const seen: unknown[] = [];
+    const listener = (message: unknown) => seen.push(message);
+    subscribe('secretcache:version', listener);
+    try {
+      clock.advance(TTL);
+      await cache.getSecretString('db');
+    } finally {
+      unsubscribe('secretcache:version', listener);
+    }
+
+    expect(seen).toMatchObject([{ secretId: 'db', newVersionId: next }]);
+  });
+});
+
+describe('a hung endpoint with a good value in memory (hardening defect 8)', () => {
+  // Timers (the staleWaitMs wait) are faked and moved by hand, as the cache's clock is.
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('serves the last good value, marked stale, once staleWaitMs has passed, and lets the fetch go on', async () => {
+    const { source, clock, cache, events } = setup({
+      refreshAheadMs: 0,
+      staleWaitMs: 10,
+      fetchTimeoutMs: 60_000,
+    });
+    source.put('db', 'good');
+    await cache.getSecretString('db');
+    const hang = deferred();
+    source.gate = hang.promise;
+    source.put('db', 'rotated');
+    clock.advance(TTL);
+
+    const record = cache.getSecretValue('db');
+    await vi.advanceTimersByTimeAsync(10);
+    await expect(record).resolves.toMatchObject({ secretString: 'good', stale: true });
+    const string = cache.getSecretString('db');
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await string).toBe('good');
+    expect(cache.stats()).toMatchObject({ inflight: 1, staleServed: 2 });
+    expect(events.stale.map((e) => e.code)).toEqual(['TIMEOUT']);
+
+    hang.resolve();
+    await settle();
+    expect(await cache.getSecretString('db')).toBe('rotated');
+    expect(source.callsFor('db')).toBe(2);
+  });
+
+  it('waits for the whole fetch when staleWaitMs is Infinity', async () => {
+    const { source, clock, cache } = setup({ refreshAheadMs: 0, staleWaitMs: Number.POSITIVE_INFINITY });
+    source.put('db', 'good');
+    await cache.getSecretString('db');
+    const hang = deferred();
+    source.gate = hang.promise;
+    source.put('db', 'rotated');
+    clock.advance(TTL);
+
+    let settled = false;
+    const read = cache.getSecretString('db').finally(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(4_000); // long past staleWaitMs, short of fetchTimeoutMs
+    expect(settled).toBe(false);
+    hang.resolve();
+    expect(await read).toBe('rotated');
+  });
+
+  it('does not serve a value past staleIfErrorMs, however long the fetch takes', async () => {
+    const { source, clock, cache } = setup({ refreshAheadMs: 0, staleWaitMs: 0, staleIfErrorMs: 1_000 });
+    source.put('db', 'good');
+    await cache.getSecretString('db');
+    const hang = deferred();
+    source.gate = hang.promise;
+    source.put('db', 'rotated');
+    clock.advance(TTL + 1_000);
+
+    let settled = false;
+    const read = cache.getSecretString('db').finally(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(4_000); // long past staleWaitMs, short of fetchTimeoutMs
+    expect(settled).toBe(false);
+    hang.resolve();
+    expect(await read).toBe('rotated');
+  });
+
+  it('does not serve stale in place of a permanent error it already knows', async () => {
+    const { source, clock, cache } = setup({
+      refreshAheadMs: 0,
+      staleWaitMs: 0,
+      backoff: { baseMs: 1, maxMs: 1 },
+    });
+    source.put('db', 'good');
+    await cache.getSecretString('db');
+    source.failWith = denied;
+    clock.advance(TTL);
+    await expect(cache.getSecretString('db')).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    source.failWith = undefined;
+    const hang = deferred();
+    source.gate = hang.promise;
+    clock.advance(10);
+
+    let settled = false;
+    const read = cache.getSecretString('db').finally(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(4_000); // long past staleWaitMs, short of fetchTimeoutMs
+    expect(settled).toBe(false);
+    hang.resolve();
+    expect(await read).toBe('good');
   });
 });

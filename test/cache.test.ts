@@ -669,3 +669,55 @@ describe('deeply nested JSON secrets (hardening defect 4)', () => {
     expect(Array.isArray(value[0])).toBe(true);
   });
 });
+
+describe('unknown read options (hardening defect 5)', () => {
+  it('rejects a misspelt read option with INVALID_ARGUMENT naming the option meant, also when warm', async () => {
+    const { source, cache } = setup();
+    source.put('db', 'old');
+    source.put('db', 'new');
+    await cache.getSecretString('db');
+    await cache.getSecretString('db', { versionStage: 'AWSPREVIOUS' });
+
+    for (const read of [
+      () => cache.getSecretString('db', { versionstage: 'AWSPREVIOUS' } as ReadOptions),
+      () => cache.getSecretValue('db', { version: 'AWSPREVIOUS' } as ReadOptions),
+      () => cache.getSecretBinary('db', { versionStage: 'AWSPREVIOUS', signall: undefined } as ReadOptions),
+      () => cache.getSecretJson('db', { schemma: undefined } as ReadOptions),
+      () => cache.refreshNow('db', { versionstage: 'AWSPREVIOUS' } as ReadOptions),
+    ]) {
+      const error = await rejection(read());
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', secretId: 'db' });
+      expect(error.message).toMatch(/Unknown option `\w+`/);
+    }
+    const error = await rejection(
+      cache.getSecretString('db', { versionstage: 'AWSPREVIOUS' } as ReadOptions),
+    );
+    expect(error.message).toContain('did you mean `versionStage`?');
+  });
+
+  it('rejects a schema on a string read, which has no use for one', async () => {
+    const { source, cache } = setup();
+    source.put('db', 'value');
+    await cache.getSecretString('db');
+    const error = await rejection(cache.getSecretString('db', { schema: z.string() } as ReadOptions));
+    expect(error.code).toBe('INVALID_ARGUMENT');
+  });
+
+  it('ignores inherited and symbol keys of read options', async () => {
+    const { source, cache } = setup();
+    source.put('db', 'value');
+    const options = Object.assign(Object.create({ inherited: true }), { [Symbol('tag')]: 1 }) as ReadOptions;
+    expect(await cache.getSecretString('db', options)).toBe('value');
+    expect(await cache.getSecretString('db', options)).toBe('value');
+  });
+});
+
+describe('withSecret options', () => {
+  it('rejects a misspelt withSecret option with INVALID_ARGUMENT', async () => {
+    const { source, cache } = setup();
+    source.put('db', 'value');
+    const options = { shouldRefresh: () => false, versionstage: 'AWSPREVIOUS' };
+    const error = await rejection(cache.withSecret('db', () => 1, options as never));
+    expect(error.message).toContain('did you mean `versionStage`?');
+  });
+});

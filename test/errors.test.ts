@@ -188,9 +188,16 @@ describe('PERMANENT_CODES', () => {
     },
   );
 
-  it('holds exactly the five permanent codes', () => {
+  it('holds exactly the six permanent codes', () => {
     expect([...PERMANENT_CODES].sort()).toEqual(
-      ['ACCESS_DENIED', 'DECRYPTION_FAILED', 'INVALID_ARGUMENT', 'INVALID_REQUEST', 'NOT_FOUND'].sort(),
+      [
+        'ACCESS_DENIED',
+        'DECRYPTION_FAILED',
+        'INVALID_ARGUMENT',
+        'INVALID_REQUEST',
+        'NOT_FOUND',
+        'NO_VALUE',
+      ].sort(),
     );
   });
 });

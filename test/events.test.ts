@@ -51,6 +51,8 @@ describe('EventEmitter', () => {
       },
     });
 
-    expect(() => events.fetch({ ...target, durationMs: 1, reason: 'miss' })).not.toThrow();
+    expect(() =>
+      events.fetch({ ...target, durationMs: 1, reason: 'miss', fetchedVersionId: 'v1' }),
+    ).not.toThrow();
   });
 });

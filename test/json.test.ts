@@ -326,7 +326,7 @@ describe('pickField', () => {
 describe('deeply nested secrets (hardening defect 4)', () => {
   // 30,000 levels is 60 KB of JSON, under Secrets Manager's 64 KB limit.
   const deepArray = '['.repeat(30_000) + ']'.repeat(30_000);
-  const deepObject = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000);
+  const deepObject = `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`;
 
   it.each([
     ['arrays', deepArray],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CachedVersion } from '../src/entry.js';
 import { SecretCacheError } from '../src/errors.js';
-import { resolveSelector, type Selector } from '../src/selector.js';
+import { READ_OPTION_NAMES, resolveSelector, type Selector } from '../src/selector.js';
 import { VersionStore } from '../src/store.js';
 
 function selector(secretId: string, options?: { versionStage?: string; versionId?: string }): Selector {
@@ -37,11 +37,21 @@ describe('VersionStore', () => {
     store.store(pinned, entryFor(pinned));
     store.store(selector('db'), entryFor(selector('db')));
 
-    expect(store.warmPinned('db', { versionStage: 'AWSPREVIOUS' }, 'AWSCURRENT')?.key).toBe(previous.key);
-    expect(store.warmPinned('db', { versionId: 'v9' }, 'AWSCURRENT')?.key).toBe(pinned.key);
-    expect(store.warmPinned('db', { versionStage: 'AWSCURRENT' }, 'AWSCURRENT')?.key).toBe('db');
-    expect(store.warmPinned('db', { versionStage: 'AWSPENDING' }, 'AWSCURRENT')).toBeUndefined();
-    expect(store.warmPinned('db', { signal: AbortSignal.abort() }, 'AWSCURRENT')).toBeUndefined();
+    expect(
+      store.warmPinned('db', { versionStage: 'AWSPREVIOUS' }, 'AWSCURRENT', READ_OPTION_NAMES)?.key,
+    ).toBe(previous.key);
+    expect(store.warmPinned('db', { versionId: 'v9' }, 'AWSCURRENT', READ_OPTION_NAMES)?.key).toBe(
+      pinned.key,
+    );
+    expect(store.warmPinned('db', { versionStage: 'AWSCURRENT' }, 'AWSCURRENT', READ_OPTION_NAMES)?.key).toBe(
+      'db',
+    );
+    expect(
+      store.warmPinned('db', { versionStage: 'AWSPENDING' }, 'AWSCURRENT', READ_OPTION_NAMES),
+    ).toBeUndefined();
+    expect(
+      store.warmPinned('db', { signal: AbortSignal.abort() }, 'AWSCURRENT', READ_OPTION_NAMES),
+    ).toBeUndefined();
   });
 
   it('forgets a pinned key when its entry is evicted, and reports the eviction', () => {
@@ -51,7 +61,9 @@ describe('VersionStore', () => {
     store.store(previous, entryFor(previous));
     store.store(selector('other'), entryFor(selector('other')));
 
-    expect(store.warmPinned('db', { versionStage: 'AWSPREVIOUS' }, 'AWSCURRENT')).toBeUndefined();
+    expect(
+      store.warmPinned('db', { versionStage: 'AWSPREVIOUS' }, 'AWSCURRENT', READ_OPTION_NAMES),
+    ).toBeUndefined();
     expect(removed).toEqual([[previous.key, 'evict']]);
   });
 

@@ -142,7 +142,16 @@ async function checkIntegrations(format, lib, lambda, middy) {
   });
   const request = { event: {}, context: { ...context }, response: null, error: null, internal: {} };
   assert.equal(await middleware.before(request), undefined, `${format}: before() gives no early response`);
-  assert.deepEqual(request.context.vault, { db: { user: 'app' }, apiKey: 'key' }, `${format}: context.vault`);
+  assert.deepEqual(
+    { ...request.context.vault },
+    { db: { user: 'app' }, apiKey: 'key' },
+    `${format}: context.vault`,
+  );
+  assert.equal(
+    JSON.stringify(request.context.vault),
+    '{"db":"<redacted>","apiKey":"<redacted>"}',
+    `${format}: loaded secrets render redacted`,
+  );
 }
 
 await checkIntegrations('esm', esm, await import('secretcache/lambda'), await import('secretcache/middy'));

@@ -50,6 +50,29 @@ export class FakeSource implements SecretSource {
     return versionId;
   }
 
+  /** Adds a version labelled AWSPENDING, as a rotation's createSecret step does. */
+  stagePending(secretId: string, value: string): string {
+    const versions = this.secrets.get(secretId) ?? [];
+    for (const version of versions) version.stages = version.stages.filter((stage) => stage !== 'AWSPENDING');
+    const versionId = `v${this.#nextVersion++}`;
+    versions.push({ versionId, stages: ['AWSPENDING'], secretString: value });
+    this.secrets.set(secretId, versions);
+    return versionId;
+  }
+
+  /** Moves AWSCURRENT to the AWSPENDING version (AWSPREVIOUS to the old one), as finishSecret does. */
+  finishRotation(secretId: string): void {
+    const versions = this.secrets.get(secretId) ?? [];
+    const pending = versions.find((version) => version.stages.includes('AWSPENDING'));
+    if (pending === undefined) throw new Error(`no pending version of ${secretId}`);
+    for (const version of versions) {
+      const wasCurrent = version.stages.includes('AWSCURRENT');
+      version.stages = version.stages.filter((stage) => stage !== 'AWSPREVIOUS' && stage !== 'AWSCURRENT');
+      if (wasCurrent) version.stages.push('AWSPREVIOUS');
+    }
+    pending.stages = ['AWSCURRENT'];
+  }
+
   callsFor(secretId: string): number {
     return this.calls.filter((call) => call.secretId === secretId).length;
   }

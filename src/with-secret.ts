@@ -1,7 +1,9 @@
 import type { CachedVersion } from './entry.js';
 import { invalidArgument } from './errors.js';
+import { unknownKeyProblem } from './option-table.js';
 import type { ReadOptions } from './options.js';
 import type { StandardSchemaV1 } from './schema.js';
+import { schemaProblem } from './selector.js';
 
 /**
  * How `withSecret` reads the value it hands to `fn`: with `getSecretString`, `getSecretBinary` or
@@ -99,27 +101,34 @@ export type WithSecretValue<
       : unknown
     : string;
 
-/** The reads `withSecret` makes through the cache. */
-export interface SecretReader {
-  getSecretString(secretId: string, options?: ReadOptions): Promise<string>;
-  getSecretBinary(secretId: string, options?: ReadOptions): Promise<Uint8Array>;
-  getSecretJson(secretId: string, options?: ReadOptions): Promise<unknown>;
-}
-
-/** What `withSecret` needs of the cache's insides. */
-export interface RotationHooks {
-  /** The cached version a read of `secretId` with `options` is served from now. */
-  currentVersion(secretId: string, options: ReadOptions): CachedVersion | undefined;
-  /** Refreshes unless the version `fn` failed with (`seen`) was already replaced or is brand new. */
-  refresh(secretId: string, options: ReadOptions, seen: CachedVersion | undefined): Promise<void>;
+/** What `withSecret` needs of the cache. */
+export interface WithSecretAccess {
+  /** The cached version a read of `secretId` with `options` is served (validated, waited for like any read). */
+  read(secretId: string, options: ReadOptions): Promise<CachedVersion>;
+  /** The version to try after `rejected` was rejected, or `undefined` when nothing else can be tried. */
+  next(secretId: string, options: ReadOptions, rejected: CachedVersion): Promise<CachedVersion | undefined>;
+  /** The version callers should start with instead of `entry` (a pending one that worked), or `entry`. */
+  preferred(entry: CachedVersion): CachedVersion;
+  /** Records that `used` worked after `rejected` was rejected. */
+  worked(rejected: CachedVersion, used: CachedVersion): void;
 }
 
 const ACCESSORS: ReadonlySet<string> = new Set(['string', 'binary', 'json']);
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+  'as',
+  'schema',
+  'shouldRefresh',
+  'versionStage',
+  'versionId',
+  'signal',
+]);
 
-/** The body of `SecretCache.withSecret`: read, call, and on a rejected credential refresh once and call again. */
+/**
+ * The body of `SecretCache.withSecret`: read, call, and on a rejected credential call once more with what
+ * {@link WithSecretAccess.next} names (a refreshed version, or the pending one during a rotation).
+ */
 export async function withSecret<R>(
-  reader: SecretReader,
-  hooks: RotationHooks,
+  access: WithSecretAccess,
   secretId: string,
   fn: (value: never) => R | Promise<R>,
   options: WithSecretOptions<SecretAs, StandardSchemaV1 | undefined>,
@@ -128,21 +137,27 @@ export async function withSecret<R>(
   if (typeof options !== 'object' || options === null || typeof options.shouldRefresh !== 'function') {
     throw invalidArgument(secretId, 'Expected `shouldRefresh` to be a function.');
   }
+  const unknown = unknownKeyProblem(options, OPTION_NAMES, 'options of withSecret');
+  if (unknown !== undefined) throw invalidArgument(secretId, unknown);
   const as = options.as ?? 'string';
   if (!ACCESSORS.has(as))
     throw invalidArgument(secretId, "Expected `as` to be 'string', 'binary' or 'json'.");
-  const read = (): Promise<unknown> =>
+  const problem = as === 'json' ? schemaProblem(options.schema) : undefined;
+  if (problem !== undefined) throw invalidArgument(secretId, problem);
+  const { schema } = options;
+  const readValue = (entry: CachedVersion): Promise<unknown> =>
     as === 'json'
-      ? reader.getSecretJson(secretId, options)
+      ? schema === undefined
+        ? entry.readJson()
+        : entry.readValidated(schema)
       : as === 'binary'
-        ? reader.getSecretBinary(secretId, options)
-        : reader.getSecretString(secretId, options);
+        ? entry.readBinary()
+        : entry.readString();
   const call = fn as (value: unknown) => R | Promise<R>;
 
-  const value = await read();
-  const seen = hooks.currentVersion(secretId, options);
+  const entry = access.preferred(await access.read(secretId, options));
   try {
-    return await call(value);
+    return await call(await readValue(entry));
   } catch (error) {
     let refresh = false;
     try {
@@ -151,7 +166,10 @@ export async function withSecret<R>(
       // A predicate that throws answers "no"; fn's own error is the one worth reporting.
     }
     if (!refresh) throw error;
-    await hooks.refresh(secretId, options, seen);
-    return await call(await read());
+    const next = await access.next(secretId, options, entry);
+    if (next === undefined) throw error;
+    const result = await call(await readValue(next));
+    access.worked(entry, next);
+    return result;
   }
 }
