@@ -165,7 +165,9 @@ describe('SecretCache behind a faulty endpoint (moto_server + fault proxy)', () 
     expect({ fresh, stale, failed }).toEqual({ fresh: 59, stale: 1_800, failed: 1_741 });
     expect(cache.stats().staleServed).toBe(1_800);
     // A stale period is reported when it starts and once per backoff window after: never once per read.
-    process.stdout.write(`faults: outage hour reported ${staleEvents.length} stale events for 1800 stale reads\n`);
+    process.stdout.write(
+      `faults: outage hour reported ${staleEvents.length} stale events for 1800 stale reads\n`,
+    );
     expect(staleEvents.length).toBeGreaterThan(0);
     expect(staleEvents.length).toBeLessThanOrEqual(errorEvents.length);
     expect(staleEvents.every((event) => event.code === 'FETCH_FAILED')).toBe(true);
