@@ -324,9 +324,15 @@ export const SECRET_CACHE_OPTIONS = {
     options: {
       onFetch: { kind: 'function', doc: 'a fetch succeeded: why it ran and how long it took' },
       onError: { kind: 'function', doc: 'a fetch failed: its code, and when the key is fetched again' },
-      onStale: { kind: 'function', doc: 'a read was served a value past its TTL because AWS is failing' },
+      onStale: {
+        kind: 'function',
+        doc: 'reads are being served a value past its TTL (AWS failing, or slower than `staleWaitMs`): once when that starts, then at most once per backoff window',
+      },
       onEvict: { kind: 'function', doc: 'a version left the cache (`maxEntries`, `invalidate`)' },
-      onVersionChange: { kind: 'function', doc: 'a fetch found a new version of a secret (a rotation)' },
+      onVersionChange: {
+        kind: 'function',
+        doc: 'a fetch of a cached stage brought another version (a rotation): secret id, stage, `oldVersionId`, `newVersionId`',
+      },
     } satisfies Record<keyof SecretCacheHooks | 'onVersionChange', OptionSpec>,
   },
 } satisfies Record<keyof SecretCacheOptions, OptionSpec>;
