@@ -70,6 +70,9 @@ export class Rejections {
    */
   async next(selector: Selector, rejected: CachedVersion): Promise<CachedVersion | undefined> {
     if (selector.versionId !== undefined) return undefined;
+    // A preferred pending version that is rejected in turn (a rotation rolled back) is preferred no longer.
+    const known = this.#states.get(selector.key);
+    if (known?.preferred?.entry === rejected) known.preferred = undefined;
     const rejectedId = rejected.fetchedVersionId;
     const held = this.#peek(selector.key);
     if (held !== undefined && held !== rejected && held.fetchedVersionId !== rejectedId) return held;

@@ -240,3 +240,30 @@ describe('withSecret through a rotation (hardening defect 7)', () => {
     expect(stages(source)).toEqual([pinned]);
   });
 });
+
+describe('withSecret when a rotation is abandoned', () => {
+  it('drops a preferred pending version once it is rejected in turn, and goes back to the current one', async () => {
+    const { source, clock, cache } = setup();
+    source.put('db', 'old-password');
+    await cache.getSecretString('db');
+    source.stagePending('db', 'new-password');
+    let accepted = 'new-password';
+    const attempts: string[] = [];
+    const database = (password: string) => {
+      attempts.push(password);
+      return server(() => accepted)(password);
+    };
+    await cache.withSecret('db', database, { shouldRefresh: rejectedCredential });
+    // The rotation is rolled back: the database has the old password again.
+    accepted = 'old-password';
+    clock.advance(2_000);
+    await cache.withSecret('db', database, { shouldRefresh: rejectedCredential });
+    attempts.length = 0;
+
+    for (let i = 0; i < 5; i++) {
+      clock.advance(100);
+      await cache.withSecret('db', database, { shouldRefresh: rejectedCredential });
+    }
+    expect(attempts).toEqual(Array(5).fill('old-password'));
+  });
+});
