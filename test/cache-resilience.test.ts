@@ -492,6 +492,18 @@ describe('events a user acts on (hardening defect 9)', () => {
 });
 
 describe('a hung endpoint with a good value in memory (hardening defect 8)', () => {
+  /** Asserts that `read` is still waiting long past any stale wait, then gets the fetch's value. */
+  async function expectToWaitForTheFetch(read: Promise<string>, hang: { resolve(): void }, value: string) {
+    let settled = false;
+    const tracked = read.finally(() => {
+      settled = true;
+    });
+    await vi.advanceTimersByTimeAsync(4_000); // long past staleWaitMs, short of fetchTimeoutMs
+    expect(settled).toBe(false);
+    hang.resolve();
+    expect(await tracked).toBe(value);
+  }
+
   // Timers (the staleWaitMs wait) are faked and moved by hand, as the cache's clock is.
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
@@ -537,14 +549,7 @@ describe('a hung endpoint with a good value in memory (hardening defect 8)', () 
     source.put('db', 'rotated');
     clock.advance(TTL);
 
-    let settled = false;
-    const read = cache.getSecretString('db').finally(() => {
-      settled = true;
-    });
-    await vi.advanceTimersByTimeAsync(4_000); // long past staleWaitMs, short of fetchTimeoutMs
-    expect(settled).toBe(false);
-    hang.resolve();
-    expect(await read).toBe('rotated');
+    await expectToWaitForTheFetch(cache.getSecretString('db'), hang, 'rotated');
   });
 
   it('does not serve a value past staleIfErrorMs, however long the fetch takes', async () => {
@@ -556,14 +561,7 @@ describe('a hung endpoint with a good value in memory (hardening defect 8)', () 
     source.put('db', 'rotated');
     clock.advance(TTL + 1_000);
 
-    let settled = false;
-    const read = cache.getSecretString('db').finally(() => {
-      settled = true;
-    });
-    await vi.advanceTimersByTimeAsync(4_000); // long past staleWaitMs, short of fetchTimeoutMs
-    expect(settled).toBe(false);
-    hang.resolve();
-    expect(await read).toBe('rotated');
+    await expectToWaitForTheFetch(cache.getSecretString('db'), hang, 'rotated');
   });
 
   it('does not serve stale in place of a permanent error it already knows', async () => {
@@ -582,13 +580,6 @@ describe('a hung endpoint with a good value in memory (hardening defect 8)', () 
     source.gate = hang.promise;
     clock.advance(10);
 
-    let settled = false;
-    const read = cache.getSecretString('db').finally(() => {
-      settled = true;
-    });
-    await vi.advanceTimersByTimeAsync(4_000); // long past staleWaitMs, short of fetchTimeoutMs
-    expect(settled).toBe(false);
-    hang.resolve();
-    expect(await read).toBe('good');
+    await expectToWaitForTheFetch(cache.getSecretString('db'), hang, 'good');
   });
 });
