@@ -99,6 +99,7 @@ const readSpec: Accessor<unknown> = (entry, options) => {
   if (spec.kind === 'string') return entry.readString();
   if (spec.kind === 'binary') return entry.readBinary();
   const { key, schema } = spec;
+  if (spec.kind === 'ref') return entry.readRef(key, schema);
   if (key === undefined) return schema === undefined ? entry.readJson() : entry.readValidated(schema);
   return entry.readField(key, schema);
 };

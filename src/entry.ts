@@ -116,6 +116,7 @@ export class CachedVersion {
   schemaResult: Promise<unknown> | undefined;
   #otherSchemas: Map<StandardSchemaV1, Promise<unknown>> | undefined;
   #fields: Map<string, Map<object, Promise<unknown>>> | undefined;
+  #refs: Map<string, Map<object, Promise<unknown>>> | undefined;
   /** The stale period last reported for this version (see `SecretCache#serveStale`), so each is reported once. */
   stalePeriod: object | undefined;
   /** The shared record of a string secret, made on the first `getSecretValue`. */
@@ -211,6 +212,38 @@ export class CachedVersion {
       if (bySchema === undefined) {
         bySchema = new Map();
         this.#fields = remember(this.#fields, key, bySchema);
+      }
+      remember(bySchema, schemaKey, result);
+    }
+    return result;
+  }
+
+  /**
+   * A reference's value (`secret.ref`): the string, or with `key` that top-level field of the JSON as a string
+   * (a string field as it is, any other as its JSON text), validated by `schema` if given. Made once per field
+   * and schema for this version, then shared.
+   */
+  readRef(key: string | undefined, schema: StandardSchemaV1 | undefined): Promise<unknown> {
+    if (key === undefined && schema === undefined) return this.readString();
+    // '' is never a key: an empty field of a reference means none.
+    const field = key ?? '';
+    const schemaKey = schema ?? NO_SCHEMA;
+    let bySchema = this.#refs?.get(field);
+    let result = bySchema?.get(schemaKey);
+    if (result === undefined) {
+      const text =
+        key === undefined
+          ? this.readString()
+          : this.readJson().then((value) => {
+              const picked = pickField(this.secretId, value, key);
+              return typeof picked === 'string' ? picked : JSON.stringify(picked);
+            });
+      result = settled(
+        schema === undefined ? text : text.then((value) => validateSecretJson(this.secretId, schema, value)),
+      );
+      if (bySchema === undefined) {
+        bySchema = new Map();
+        this.#refs = remember(this.#refs, field, bySchema);
       }
       remember(bySchema, schemaKey, result);
     }

@@ -24,6 +24,7 @@ export {
   type JsonSpecOptions,
   type LoadedSecrets,
   type Manifest,
+  type RefSpecOptions,
   type SecretKind,
   type SecretSpec,
   type SpecOptions,
@@ -31,6 +32,7 @@ export {
 } from './manifest.js';
 export type { JsonReadOptions, ReadOptions, SecretCacheOptions } from './options.js';
 export type { StandardSchemaV1 } from './schema.js';
+export { parseSecretRef, type SecretRef } from './secret-ref.js';
 export {
   AwsSecretSource,
   type BatchResult,

@@ -1,11 +1,13 @@
+import { describeValue as describe } from './describe.js';
 import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './errors.js';
 import { unknownKeyProblem } from './option-table.js';
 import type { StandardSchemaV1 } from './schema.js';
+import { parseSecretRef } from './secret-ref.js';
 import { resolveSelector, schemaProblem } from './selector.js';
 
 /**
- * How a manifest entry reads its secret: the builder that made it, `secret.string`, `secret.binary` or
- * `secret.json`.
+ * How a manifest entry reads its secret: the builder that made it, `secret.string`, `secret.binary`,
+ * `secret.json` or `secret.ref`.
  *
  * @example
  * ```ts
@@ -19,7 +21,7 @@ import { resolveSelector, schemaProblem } from './selector.js';
  * kindsOf(manifest); // ['string', 'binary']
  * ```
  */
-export type SecretKind = 'string' | 'binary' | 'json';
+export type SecretKind = 'string' | 'binary' | 'json' | 'ref';
 
 /**
  * One entry of a manifest: which secret, which version, and how to read it. Made by {@link secret}; the type
@@ -40,9 +42,9 @@ export interface SecretSpec<T = unknown> {
   readonly secretId: string;
   readonly versionStage?: string;
   readonly versionId?: string;
-  /** For `json`: the Standard Schema the value (or the `key` field) is validated with. */
+  /** For `json` and `ref`: the Standard Schema the value (or the `key` field) is validated with. */
   readonly schema?: StandardSchemaV1;
-  /** For `json`: read one top-level field, as ECS's `secret-id:field::` does. */
+  /** For `json` and `ref`: read one top-level field, as ECS's `secret-id:field::` does. */
   readonly key?: string;
   /** Type-level only: what the entry loads as. Never set. */
   readonly '~loaded'?: T;
@@ -132,14 +134,34 @@ export interface JsonSpecOptions<Schema extends StandardSchemaV1 | undefined = u
   readonly key?: string;
 }
 
-const SPEC_OPTIONS: Readonly<Record<SecretKind, ReadonlySet<string>>> = {
+/**
+ * Options of `secret.ref`: what the reference does not say. The secret, its JSON key and its version come from
+ * the reference itself.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { type RefSpecOptions, secret } from 'secretcache';
+ *
+ * const Port = z.coerce.number().int();
+ * const options: RefSpecOptions<typeof Port> = { schema: Port };
+ * const manifest = { dbPort: secret.ref('myapp/prod/db:port', options) }; // loads as number
+ * ```
+ */
+export interface RefSpecOptions<Schema extends StandardSchemaV1 | undefined = undefined> {
+  /** A Standard Schema the string is validated with (and maybe transformed); the entry loads as its output. */
+  readonly schema?: Schema;
+}
+
+const SPEC_OPTIONS: Readonly<Record<Exclude<SecretKind, 'ref'>, ReadonlySet<string>>> = {
   string: new Set(['versionStage', 'versionId']),
   binary: new Set(['versionStage', 'versionId']),
   json: new Set(['versionStage', 'versionId', 'schema', 'key']),
 };
+const REF_OPTIONS: ReadonlySet<string> = new Set(['schema']);
 
 function makeSpec<T>(
-  kind: SecretKind,
+  kind: Exclude<SecretKind, 'ref'>,
   secretId: string,
   options: JsonSpecOptions<StandardSchemaV1 | undefined> | undefined,
 ): SecretSpec<T> {
@@ -184,6 +206,35 @@ function json(secretId: string, options?: JsonSpecOptions<StandardSchemaV1 | und
   return makeSpec('json', secretId, options);
 }
 
+function ref<Schema extends StandardSchemaV1>(
+  reference: string,
+  options: RefSpecOptions<Schema> & { readonly schema: Schema },
+): SecretSpec<StandardSchemaV1.InferOutput<Schema>>;
+function ref(reference: string, options?: RefSpecOptions): SecretSpec<string>;
+function ref(reference: string, options?: RefSpecOptions<StandardSchemaV1 | undefined>): SecretSpec {
+  const parsed = parseSecretRef(reference);
+  if (options !== undefined) {
+    if (typeof options !== 'object' || options === null) {
+      throw invalidArgument(
+        reference,
+        `Expected \`options\` of secret.ref to be an object, got ${describe(options)}.`,
+      );
+    }
+    const unknown = unknownKeyProblem(options, REF_OPTIONS, 'options of secret.ref');
+    if (unknown !== undefined) throw invalidArgument(reference, unknown);
+  }
+  const problem = schemaProblem(options?.schema);
+  if (problem !== undefined) throw invalidArgument(reference, problem);
+  const { secretId, jsonKey } = parsed;
+  return Object.freeze({
+    kind: 'ref',
+    secretId,
+    ...selectorOf(parsed),
+    ...(options?.schema === undefined ? {} : { schema: options.schema }),
+    ...(jsonKey === undefined ? {} : { key: jsonKey }),
+  });
+}
+
 /**
  * Builders of manifest entries. Each checks its arguments when called (a bad one throws `INVALID_ARGUMENT`
  * naming the secret), so a broken manifest fails at import, not at the first request.
@@ -199,6 +250,7 @@ function json(secretId: string, options?: JsonSpecOptions<StandardSchemaV1 | und
  *   tlsKey: secret.binary('prod/orders/tls-key'),
  *   dbPassword: secret.json('prod/orders/db', { key: 'password' }),
  *   previous: secret.string('prod/orders/token', { versionStage: 'AWSPREVIOUS' }),
+ *   dbUser: secret.ref('{{resolve:secretsmanager:prod/orders/db:SecretString:username}}'),
  * };
  * const secrets = await new SecretCache().load(manifest); // secrets.db.host: string, secrets.tlsKey: Uint8Array
  * ```
@@ -212,6 +264,12 @@ export const secret = {
     makeSpec('binary', secretId, options),
   /** A secret read as JSON: typed by `schema`, by the type argument, or `unknown`; `key` picks one field. */
   json,
+  /**
+   * A secret named by a reference (see `parseSecretRef`: an ECS ARN, a CloudFormation dynamic reference,
+   * `name:json-key:version-stage:version-id`, a name): its string or, with a JSON key, that top-level field, as
+   * a string when the field is one and as its JSON text otherwise. `schema` validates that string.
+   */
+  ref,
 } as const;
 
 /** The manifest's entries, checked: a manifest that is not an object of specs is `INVALID_ARGUMENT`. */
@@ -225,11 +283,11 @@ export function manifestEntries(manifest: unknown): Array<[string, SecretSpec]> 
     if (
       typeof spec !== 'object' ||
       spec === null ||
-      (kind !== 'string' && kind !== 'binary' && kind !== 'json')
+      (kind !== 'string' && kind !== 'binary' && kind !== 'json' && kind !== 'ref')
     ) {
       throw invalidArgument(
         '',
-        `Expected manifest entry \`${name}\` to be made by secret.string, secret.binary or secret.json.`,
+        `Expected manifest entry \`${name}\` to be made by secret.string, secret.binary, secret.json or secret.ref.`,
       );
     }
   }
