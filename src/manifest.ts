@@ -298,10 +298,14 @@ export function manifestEntries(manifest: unknown): Array<[string, SecretSpec]> 
 export function loadFailed(failures: SecretLoadFailure[], total: number): SecretCacheError {
   const listed = failures
     .slice(0, 20)
-    .map((failure) => `${failure.key} (${failure.secretId}): ${failure.code}`)
+    // No id: an environment variable that holds no reference (loadEnv).
+    .map(
+      (failure) =>
+        `${failure.key}${failure.secretId === '' ? '' : ` (${failure.secretId})`}: ${failure.code}`,
+    )
     .join('; ');
   const more = failures.length > 20 ? `; and ${failures.length - 20} more` : '';
-  const ids = [...new Set(failures.map((failure) => failure.secretId))].join(',');
+  const ids = [...new Set(failures.flatMap((failure) => failure.secretId || []))].join(',');
   return new SecretCacheError(
     'LOAD_FAILED',
     ids,

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 // The standard: every public export has TSDoc with an `@example` that imports from the package's real paths,
-// so the examples show what a user writes. Public exports are what the three entry points export.
+// so the examples show what a user writes. Public exports are what the four entry points export.
 
 const srcDir = new URL('../src/', import.meta.url);
 const read = (file: string): string => readFileSync(new URL(file, srcDir), 'utf8');
@@ -13,7 +13,7 @@ const sources = new Map(
 );
 
 const declarationKinds = 'function|const|interface|type|class|namespace';
-const packageImport = /\bfrom '(?:secretcache|secretcache\/lambda|secretcache\/middy)'/;
+const packageImport = /\bfrom '(?:secretcache|secretcache\/lambda|secretcache\/middy|secretcache\/env)'/;
 
 interface PublicName {
   /** The name a user imports. */
@@ -65,7 +65,7 @@ function docProblem(source: string, name: string): string | undefined {
   const example = block.indexOf('@example');
   if (example < 0) return 'no @example';
   if (!packageImport.test(block.slice(example))) {
-    return "@example imports from none of 'secretcache', 'secretcache/lambda', 'secretcache/middy'";
+    return "@example imports from none of 'secretcache', 'secretcache/lambda', 'secretcache/middy', 'secretcache/env'";
   }
   return undefined;
 }
@@ -78,6 +78,7 @@ function publicNames(): PublicName[] {
     ...declaredNames('index.ts', index),
     ...declaredNames('lambda.ts', read('lambda.ts')),
     ...declaredNames('middy.ts', read('middy.ts')),
+    ...declaredNames('env.ts', read('env.ts')),
   ];
 }
 
@@ -85,7 +86,7 @@ describe('public API documentation', () => {
   it('documents every public export with an example that imports from the package', () => {
     const names = publicNames();
     expect(names.map(({ name }) => name)).toEqual(
-      expect.arrayContaining(['SecretCache', 'secret', 'withSecrets', 'secretsMiddleware']),
+      expect.arrayContaining(['SecretCache', 'secret', 'withSecrets', 'secretsMiddleware', 'loadEnv']),
     );
 
     const offenders: string[] = [];

@@ -2,7 +2,7 @@
 // in-memory source whose first answer is a transient failure, so p-retry runs. The CommonJS copy is also loaded
 // in a child with require(esm) switched off, as on Node 20 before 20.19. The `secretcache/lambda` and
 // `secretcache/middy` subpaths are loaded both ways too, and the core entry must load neither of them (nor
-// middy). Run after `npm run build`.
+// middy), nor `secretcache/env`, which is loaded both ways as well. Run after `npm run build`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,9 +19,9 @@ assert.ok(
   'cjs: the core entry is in require.cache',
 );
 assert.deepEqual(
-  loadedByCore.filter((file) => /\/dist\/(lambda|middy)\.cjs$/.test(file)),
+  loadedByCore.filter((file) => /\/dist\/(lambda|middy|env)\.cjs$/.test(file)),
   [],
-  'cjs: requiring the core entry loads neither lambda.cjs nor middy.cjs',
+  'cjs: requiring the core entry loads none of lambda.cjs, middy.cjs, env.cjs',
 );
 
 const esm = await import('secretcache');
@@ -82,9 +82,9 @@ for (const entry of ['index.js', 'index.cjs']) {
   const files = reachable(entry);
   assert.ok(files.length > 1, `${entry}: the import scan follows its chunk`);
   assert.deepEqual(
-    files.filter((file) => /^(lambda|middy)\./.test(file)),
+    files.filter((file) => /^(lambda|middy|env)\./.test(file)),
     [],
-    `${entry} does not import the lambda or middy entry`,
+    `${entry} does not import the lambda, middy or env entry`,
   );
 }
 for (const file of readdirSync(dist).filter((name) => /\.(c?js|d\.c?ts)$/.test(name))) {
@@ -162,6 +162,33 @@ assert.equal(
   'esm: secretcache/lambda resolves',
 );
 
+async function checkEnv(format, lib, env) {
+  const { calls, cache } = fixture(lib);
+  const loaded = await env.loadEnv({
+    cache,
+    env: { DB_USER: 'secretsmanager:db:user', API_KEY: '{{resolve:secretsmanager:api-key}}', HOME: '/root' },
+  });
+  assert.deepEqual(
+    { ...loaded },
+    { DB_USER: 'app', API_KEY: 'key' },
+    `${format}: loadEnv resolves references`,
+  );
+  assert.equal(
+    JSON.stringify(loaded),
+    '{"DB_USER":"<redacted>","API_KEY":"<redacted>"}',
+    `${format}: loadEnv's result renders redacted`,
+  );
+  assert.deepEqual(calls.sort(), ['api-key', 'db'], `${format}: loadEnv fetched each secret once`);
+  assert.deepEqual(
+    lib.parseSecretRef('db:user'),
+    { secretId: 'db', jsonKey: 'user' },
+    `${format}: parseSecretRef`,
+  );
+}
+
+await checkEnv('esm', esm, await import('secretcache/env'));
+await checkEnv('cjs', cjs, require('secretcache/env'));
+
 const child = `
   const { SecretCache } = require('secretcache');
   let calls = 0;
@@ -172,8 +199,10 @@ const child = `
   cache.getSecretString('x').then((v) => { if (v !== 'ok' || calls !== 2) process.exit(1); });
   const { withSecrets } = require('secretcache/lambda');
   const { secretsMiddleware } = require('secretcache/middy');
+  const { loadEnv } = require('secretcache/env');
   if (typeof withSecrets !== 'function' || typeof secretsMiddleware !== 'function') process.exit(2);
+  if (typeof loadEnv !== 'function') process.exit(3);
 `;
 execFileSync(process.execPath, ['--no-experimental-require-module', '-e', child], { stdio: 'inherit' });
 
-console.log('smoke: 6 passed, 0 failed');
+console.log('smoke: 8 passed, 0 failed');
