@@ -322,6 +322,7 @@ export class SecretCache {
     if (selector instanceof SecretCacheError) return Promise.reject(selector);
     const problem = readOptionsProblem(readString, options);
     if (problem !== undefined) return Promise.reject(invalidArgument(secretId, problem));
+    if (options?.signal?.aborted === true) return Promise.reject(aborted(selector.secretId, options.signal));
     const done = this.#flights.fetch(selector, 'refresh-now', true).then(noop);
     return options?.signal === undefined ? done : this.#abortable(done, options.signal, selector.secretId);
   }
@@ -509,33 +510,59 @@ export class SecretCache {
 
     this.#misses++;
     const fetch = this.#flights.fetch(selector, 'miss', true);
-    let result = fetch.then(
-      (fetched) => accessor(fetched, options, false),
-      (error: SecretCacheError) => {
-        const later = this.#clock.now();
-        if (entry !== undefined && this.#canServeStale(entry, error, later)) {
-          // The period is the failure this fetch recorded (or, if invalidate dropped it, the error itself).
-          const period = this.#failures.get(selector.key) ?? error;
-          return this.#serveStale(entry, error.code, later, period, options, accessor);
-        }
-        throw error;
-      },
-    );
+    const served = (fetched: CachedVersion): Promise<T> => accessor(fetched, options, false);
+    const failed = (error: SecretCacheError): Promise<T> => {
+      const later = this.#clock.now();
+      if (entry !== undefined && this.#canServeStale(entry, error, later)) {
+        // The period is the failure this fetch recorded (or, if invalidate dropped it, the error itself).
+        const period = this.#failures.get(selector.key) ?? error;
+        return this.#serveStale(entry, error.code, later, period, options, accessor);
+      }
+      return Promise.reject(error);
+    };
     // A value that may be served stale is worth more than a wait for a hung endpoint: after `staleWaitMs` the
     // reader takes it, and the fetch goes on (its outcome is cached as usual).
     const { staleWaitMs, staleIfErrorMs, fetchTimeoutMs } = this.#options;
-    if (
+    const staleUntil =
       entry !== undefined &&
       staleWaitMs < fetchTimeoutMs &&
       now < entry.expiresAt + staleIfErrorMs &&
       (failure === undefined || this.#canServeStale(entry, failure.error, now))
-    ) {
-      const stale = this.#flights
-        .patience(fetch, staleWaitMs)
-        .then(() => this.#serveStale(entry, 'TIMEOUT', this.#clock.now(), fetch, options, accessor));
-      result = Promise.race([result, stale]);
-    }
-    return signal === undefined ? result : this.#abortable(result, signal, selector.secretId);
+        ? entry.expiresAt + staleIfErrorMs
+        : undefined;
+    if (staleUntil === undefined && signal === undefined) return fetch.then(served, failed);
+
+    // Several ways to stop waiting: each reader is settled by exactly one of them, and only that one counts.
+    return new Promise<T>((resolve, reject) => {
+      let waiting = true;
+      const stop = (): boolean => {
+        if (!waiting) return false;
+        waiting = false;
+        signal?.removeEventListener('abort', onAbort);
+        return true;
+      };
+      const onAbort = (): void => {
+        if (stop()) reject(aborted(selector.secretId, signal as AbortSignal));
+      };
+      fetch.then(
+        (fetched) => {
+          if (stop()) resolve(served(fetched));
+        },
+        (error: SecretCacheError) => {
+          if (stop()) resolve(failed(error));
+        },
+      );
+      if (staleUntil !== undefined) {
+        this.#flights.patience(fetch, staleWaitMs).then(() => {
+          const later = this.#clock.now();
+          // Past the stale window by now: keep waiting for the fetch, as any read of an older value would.
+          if (later < staleUntil && stop()) {
+            resolve(this.#serveStale(entry as CachedVersion, 'TIMEOUT', later, fetch, options, accessor));
+          }
+        });
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   #canServeStale(entry: CachedVersion, error: SecretCacheError, now: number): boolean {
@@ -581,6 +608,7 @@ export class SecretCache {
 
   /** Rejects with `ABORTED` when `signal` fires first; the shared fetch goes on for everyone else. */
   #abortable<T>(promise: Promise<T>, signal: AbortSignal, secretId: string): Promise<T> {
+    if (signal.aborted) return Promise.reject(aborted(secretId, signal));
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => reject(aborted(secretId, signal));
       signal.addEventListener('abort', onAbort, { once: true });
