@@ -13,7 +13,15 @@ const common = {
 } as const;
 
 export default defineConfig([
-  { ...common, format: 'esm', clean: true },
+  // The `secretcache` command ships as ESM only (`bin` runs it, nothing imports it), in this build so that it
+  // shares its chunks; tsup keeps its shebang and makes it executable.
+  {
+    ...common,
+    entry: { ...common.entry, cli: 'src/cli.ts' },
+    dts: { entry: common.entry },
+    format: 'esm',
+    clean: true,
+  },
   // p-retry (and its one dependency) ship as ESM only. Node 20 before 20.19 cannot require() ESM, so the
   // CommonJS build carries its own copy of them; the ESM build imports the installed package.
   { ...common, format: 'cjs', noExternal: ['p-retry', 'is-network-error'] },

@@ -2,11 +2,13 @@
 // in-memory source whose first answer is a transient failure, so p-retry runs. The CommonJS copy is also loaded
 // in a child with require(esm) switched off, as on Node 20 before 20.19. The `secretcache/lambda` and
 // `secretcache/middy` subpaths are loaded both ways too, and the core entry must load neither of them (nor
-// middy), nor `secretcache/env`, which is loaded both ways as well. Run after `npm run build`.
+// middy), nor `secretcache/env`, which is loaded both ways as well. The `secretcache` command (package.json's
+// `bin`) runs a child and passes its exit code on. Run after `npm run build`.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const dist = new URL('../../dist/', import.meta.url);
@@ -82,9 +84,9 @@ for (const entry of ['index.js', 'index.cjs']) {
   const files = reachable(entry);
   assert.ok(files.length > 1, `${entry}: the import scan follows its chunk`);
   assert.deepEqual(
-    files.filter((file) => /^(lambda|middy|env)\./.test(file)),
+    files.filter((file) => /^(lambda|middy|env|cli)\./.test(file)),
     [],
-    `${entry} does not import the lambda, middy or env entry`,
+    `${entry} does not import the lambda, middy, env or cli entry`,
   );
 }
 for (const file of readdirSync(dist).filter((name) => /\.(c?js|d\.c?ts)$/.test(name))) {
@@ -205,4 +207,16 @@ const child = `
 `;
 execFileSync(process.execPath, ['--no-experimental-require-module', '-e', child], { stdio: 'inherit' });
 
-console.log('smoke: 8 passed, 0 failed');
+// The command, as npm links it: executable, a shebang, and the child's exit code passed on (no reference in
+// the environment, so no AWS call).
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+const bin = new URL(packageJson.bin.secretcache, new URL('../../', import.meta.url));
+assert.ok(statSync(bin).mode & 0o111, 'the bin is executable');
+assert.ok(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n'), 'the bin starts with a shebang');
+const exec = spawnSync(fileURLToPath(bin), ['exec', '--', process.execPath, '-e', 'process.exit(3)'], {
+  env: { PATH: process.env.PATH, HOME: process.env.HOME },
+  stdio: 'inherit',
+});
+assert.equal(exec.status, 3, 'secretcache exec passes the exit code on');
+
+console.log('smoke: 9 passed, 0 failed');
