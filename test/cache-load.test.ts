@@ -6,7 +6,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SecretCache } from '../src/cache.js';
 import type { SecretCacheError } from '../src/errors.js';
@@ -293,5 +293,140 @@ describe('what load resolves to renders without values (hardening defect 2)', ()
       message: expect.stringContaining('toJSON'),
     });
     expect(batchCalls().length + singleCalls().length).toBe(0);
+  });
+});
+
+describe('load, batch by batch', () => {
+  const manifestOf = (count: number) => {
+    const manifest: Record<string, ReturnType<typeof secret.string>> = {};
+    for (let i = 0; i < count; i++) {
+      store.set(`s${i}`, `value-${i}`);
+      manifest[`k${i}`] = secret.string(`s${i}`);
+    }
+    return manifest;
+  };
+
+  it('sends exactly two batch calls for 40 ids, counted as two fetches, and no single call', async () => {
+    const { cache } = setup();
+    await cache.load(manifestOf(40));
+    expect(batchCalls().map((ids) => ids.length)).toEqual([20, 20]);
+    expect(singleCalls()).toEqual([]);
+    expect(cache.stats().fetches).toBe(2);
+  });
+
+  it('gives each id of a batch its own error', async () => {
+    const { cache } = setup();
+    store.set('present', 'value');
+    sm.on(BatchGetSecretValueCommand).callsFake((input: { SecretIdList: string[] }) => ({
+      SecretValues: [awsVersion('present')],
+      Errors: [
+        { SecretId: 'gone', ErrorCode: 'ResourceNotFoundException', Message: 'missing' },
+        { SecretId: 'locked', ErrorCode: 'AccessDeniedException', Message: 'denied' },
+      ].filter((error) => input.SecretIdList.includes(error.SecretId)),
+    }));
+    const error = (await cache
+      .load({ a: secret.string('present'), b: secret.string('gone'), c: secret.string('locked') })
+      .catch((e: unknown) => e)) as SecretCacheError;
+
+    expect(error.errors.map(({ key, code }) => [key, code])).toEqual([
+      ['b', 'NOT_FOUND'],
+      ['c', 'ACCESS_DENIED'],
+    ]);
+    expect(singleCalls()).toEqual([]);
+  });
+
+  it('fetches alone an id the batch answered nothing about', async () => {
+    const { cache } = setup();
+    store.set('a', 'value-a');
+    store.set('b', 'value-b');
+    sm.on(BatchGetSecretValueCommand).callsFake(() => ({ SecretValues: [awsVersion('a')], Errors: [] }));
+    const secrets = await cache.load({ a: secret.string('a'), b: secret.string('b') });
+
+    expect({ ...secrets }).toEqual({ a: 'value-a', b: 'value-b' });
+    expect(singleCalls().map((input) => input.SecretId)).toEqual(['b']);
+  });
+
+  it('fails every entry of a batch that failed transiently, without falling back to single calls', async () => {
+    const { cache } = setup();
+    sm.on(BatchGetSecretValueCommand).rejects(
+      Object.assign(new Error('slow down'), { name: 'ThrottlingException' }),
+    );
+    const error = (await cache.load(manifestOf(3)).catch((e: unknown) => e)) as SecretCacheError;
+
+    expect(error.errors.map(({ code }) => code)).toEqual(['THROTTLED', 'THROTTLED', 'THROTTLED']);
+    expect(singleCalls()).toEqual([]);
+  });
+
+  it('reports batch fetches with the reason load and their duration', async () => {
+    const events: Array<{ reason: string; durationMs: number }> = [];
+    const clock = new FakeClock();
+    const cache = new SecretCache({
+      client: new SecretsManagerClient({}),
+      clock,
+      ttlJitter: 0,
+      retry: { retries: 0 },
+      hooks: { onFetch: ({ reason, durationMs }) => events.push({ reason, durationMs }) },
+    });
+    sm.on(BatchGetSecretValueCommand).callsFake(async (input: { SecretIdList: string[] }) => {
+      clock.advance(40);
+      return answerBatch(input);
+    });
+    await cache.load(manifestOf(2));
+    expect(events).toEqual([
+      { reason: 'load', durationMs: 40 },
+      { reason: 'load', durationMs: 40 },
+    ]);
+  });
+
+  it('puts an entry in the batch from exactly refreshAheadMs before its expiry', async () => {
+    const clock = new FakeClock();
+    const cache = new SecretCache({
+      client: new SecretsManagerClient({}),
+      clock,
+      ttlMs: 60_000,
+      refreshAheadMs: 10_000,
+      ttlJitter: 0,
+      retry: { retries: 0 },
+    });
+    const manifest = manifestOf(2);
+    await cache.load(manifest);
+    clock.advance(50_000 - 1);
+    await cache.load(manifest);
+    expect(batchCalls()).toHaveLength(1);
+    clock.advance(1);
+    await cache.load(manifest);
+    expect(batchCalls()).toHaveLength(2);
+    expect(singleCalls()).toEqual([]);
+  });
+
+  it('leaves keys out of the batch until exactly their backoff ends', async () => {
+    const { cache, clock } = setup();
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0); // backoff: exactly half of 1 s
+    const manifest = () => ({ b: secret.string('b'), c: secret.string('c') });
+    try {
+      let batches = 0;
+      sm.on(BatchGetSecretValueCommand).callsFake((input: { SecretIdList: string[] }) => {
+        if (batches++ > 0) return answerBatch(input);
+        const throttled = (id: string) => ({
+          SecretId: id,
+          ErrorCode: 'ThrottlingException',
+          Message: 'slow down',
+        });
+        return { SecretValues: [], Errors: input.SecretIdList.map(throttled) };
+      });
+      await cache.load(manifest()).catch(() => {});
+      store.set('b', 'value-b');
+      store.set('c', 'value-c');
+      clock.advance(499);
+      await expect(cache.load(manifest())).rejects.toMatchObject({ code: 'LOAD_FAILED' });
+      expect(batchCalls()).toHaveLength(1);
+      clock.advance(1);
+
+      expect({ ...(await cache.load(manifest())) }).toEqual({ b: 'value-b', c: 'value-c' });
+      expect(batchCalls()).toHaveLength(2);
+      expect(singleCalls()).toEqual([]);
+    } finally {
+      random.mockRestore();
+    }
   });
 });

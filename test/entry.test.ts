@@ -533,3 +533,65 @@ describe('records render without their value (hardening defect 2)', () => {
     expect(Object.isFrozen(record)).toBe(true);
   });
 });
+
+describe('what each accessor says of the wrong type', () => {
+  it('names the type held and the accessor to use, in every string-only and binary-only read', async () => {
+    const binary = entryOf(binaryVersion());
+    const text = entryOf(stringVersion(STRING_TEXT));
+    const binaryMessage = 'Secret "prod/tls" holds a binary value; read it with getSecretBinary.';
+    await expect(binary.readString()).rejects.toMatchObject({ code: 'WRONG_TYPE', message: binaryMessage });
+    await expect(binary.readJson()).rejects.toMatchObject({ code: 'WRONG_TYPE', message: binaryMessage });
+    await expect(text.readBinary()).rejects.toMatchObject({
+      code: 'WRONG_TYPE',
+      message: 'Secret "prod/db" holds a string value; read it with getSecretString.',
+    });
+  });
+});
+
+describe('derived values per schema', () => {
+  it('gives each schema its own output when schemas alternate, validating each once', async () => {
+    const entry = entryOf(stringVersion(JSON_TEXT));
+    const a = spySchema('a');
+    const b = spySchema('b');
+    expect(await entry.readValidated(a.schema)).toMatchObject({ tag: 'a' });
+    expect(await entry.readValidated(b.schema)).toMatchObject({ tag: 'b' });
+    expect(await entry.readValidated(a.schema)).toMatchObject({ tag: 'a' });
+    expect(await entry.readValidated(b.schema)).toMatchObject({ tag: 'b' });
+    expect([a.validate.mock.calls.length, b.validate.mock.calls.length]).toEqual([1, 1]);
+  });
+
+  it('keeps a field read without a schema apart from the same field read with one', async () => {
+    const entry = entryOf(stringVersion(JSON_TEXT));
+    const tagged = spySchema('t');
+    expect(await entry.readField('user', tagged.schema)).toEqual({ tag: 't', value: 'app' });
+    expect(await entry.readField('user', undefined)).toBe('app');
+    expect(await entry.readField('user', tagged.schema)).toEqual({ tag: 't', value: 'app' });
+  });
+
+  it('remembers every schema of a field, validating each once', async () => {
+    const entry = entryOf(stringVersion(JSON_TEXT));
+    const a = spySchema('a');
+    const b = spySchema('b');
+    for (let i = 0; i < 3; i++) {
+      await entry.readField('user', a.schema);
+      await entry.readField('user', b.schema);
+    }
+    expect([a.validate.mock.calls.length, b.validate.mock.calls.length]).toEqual([1, 1]);
+  });
+});
+
+describe('how records render', () => {
+  it('shows a binary value by its size and a string value as redacted, with staleness', async () => {
+    const binary = await entryOf(binaryVersion()).readRecord(true);
+    const text = await entryOf(stringVersion(STRING_TEXT)).readRecord(false);
+    expect(String(binary)).toBe(
+      'SecretRecord { name: "prod/tls", versionId: "v-2", versionStages: ["AWSCURRENT"], value: <4 bytes>, stale: true }',
+    );
+    expect(inspect(text)).toBe(
+      'SecretRecord { name: "prod/db", versionId: "v-1", versionStages: ["AWSCURRENT"], value: <redacted> }',
+    );
+    expect(JSON.parse(JSON.stringify(binary))).toMatchObject({ secretBinary: '<redacted>', stale: true });
+    expect(JSON.parse(JSON.stringify(binary))).not.toHaveProperty('secretString');
+    expect(JSON.parse(JSON.stringify(text))).not.toHaveProperty('secretBinary');
+  });
+});

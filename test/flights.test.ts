@@ -6,7 +6,7 @@ import { Flights } from '../src/flights.js';
 import { resolveOptions } from '../src/options.js';
 import { resolveSelector, type Selector } from '../src/selector.js';
 import { VersionStore } from '../src/store.js';
-import { FakeClock, FakeSource } from './support/fakes.js';
+import { deferred, FakeClock, FakeSource } from './support/fakes.js';
 
 function setup(options: Parameters<typeof resolveOptions>[0] = {}) {
   const source = new FakeSource();
@@ -79,5 +79,72 @@ describe('Flights', () => {
     await pending;
 
     expect(store.entries.size).toBe(0);
+  });
+});
+
+describe('what keeps the process alive', () => {
+  // Node lists only the handles that keep the event loop alive; the cache's own timers are unref'd.
+  const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
+
+  it('holds one timer per awaited fetch, however many readers join it, until it settles', async () => {
+    const { source, flights } = setup({ ttlJitter: 0 });
+    source.put('db', 'v');
+    const gate = deferred();
+    source.gate = gate.promise;
+    const before = timers();
+    const first = flights.fetch(selector('db'), 'miss', true);
+    const second = flights.fetch(selector('db'), 'miss', true);
+    expect(timers()).toBe(before + 1);
+
+    gate.resolve();
+    await Promise.all([first, second]);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(timers()).toBe(before);
+  });
+
+  it('holds nothing for a background fetch until a reader joins it', async () => {
+    const { source, flights } = setup({ ttlJitter: 0 });
+    source.put('db', 'v');
+    const gate = deferred();
+    source.gate = gate.promise;
+    const before = timers();
+    const background = flights.fetch(selector('db'), 'refresh-ahead', false);
+    expect(timers()).toBe(before);
+    const joined = flights.fetch(selector('db'), 'miss', true);
+    expect(joined).toBe(background);
+    expect(timers()).toBe(before + 1);
+    gate.resolve();
+    await joined;
+  });
+
+  it('releases its timer when the fetch fails too', async () => {
+    const { source, flights } = setup({ ttlJitter: 0 });
+    source.failWith = () => Object.assign(new Error('denied'), { name: 'AccessDeniedException' });
+    const before = timers();
+    await flights.fetch(selector('db'), 'miss', true).catch(() => {});
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(timers()).toBe(before);
+  });
+});
+
+describe('lifetimes', () => {
+  it('starts refresh-ahead no earlier than half the lifetime, whatever refreshAheadMs says', async () => {
+    const { source, flights, store } = setup({ ttlMs: 1_000, refreshAheadMs: 900, ttlJitter: 0 });
+    source.put('db', 'v');
+    const entry = await flights.fetch(selector('db'), 'miss', true);
+    expect(store.entries.get('db')).toBe(entry);
+    expect([entry.expiresAt, entry.refreshAt]).toEqual([1_000, 500]);
+  });
+
+  it('records no backoff for a failed fetch whose key was invalidated meanwhile', async () => {
+    const { source, flights, store } = setup({ ttlJitter: 0 });
+    const gate = deferred();
+    source.gate = gate.promise;
+    source.failWith = () => Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
+    const fetch = flights.fetch(selector('db'), 'miss', true);
+    store.invalidate('db');
+    gate.resolve();
+    await fetch.catch(() => {});
+    expect(store.failures.size).toBe(0);
   });
 });

@@ -349,3 +349,71 @@ describe('deeply nested secrets (hardening defect 4)', () => {
     expect(isSecretCacheError(error) && error.code).toBe('SCHEMA_MISMATCH');
   });
 });
+
+describe('messages that say where, never what', () => {
+  it('gives the position of a JSON syntax error past the ninth character', () => {
+    expect(() => parseSecretJson('db', '{"user": "app" "password": 1}')).toThrow(
+      'Secret "db" is not valid JSON (near character 15); its value is not shown.',
+    );
+    // Messages that quote the input instead of giving a position say nothing of where.
+    expect(() => parseSecretJson('db', '{"user": "app", "password": oops}')).toThrow(
+      'Secret "db" is not valid JSON; its value is not shown.',
+    );
+  });
+
+  it('names the root when an issue has no path, and counts one issue in the singular', async () => {
+    const schema: StandardSchemaV1 = {
+      '~standard': { version: 1, vendor: 'test', validate: () => ({ issues: [{ message: 'bad' }] }) },
+    };
+    await expect(validateSecretJson('db', schema, 1)).rejects.toThrow(
+      'Secret "db" does not match the schema at (root) (1 issue).',
+    );
+  });
+
+  it('lists ten paths at most, and says when there are more', async () => {
+    const issues = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({ message: 'bad', path: [`f${i}`] }));
+    const schemaWith = (count: number): StandardSchemaV1 => ({
+      '~standard': { version: 1, vendor: 'test', validate: () => ({ issues: issues(count) }) },
+    });
+    const ten = Array.from({ length: 10 }, (_, i) => `f${i}`).join(', ');
+    await expect(validateSecretJson('db', schemaWith(10), {})).rejects.toThrow(
+      `Secret "db" does not match the schema at ${ten} (10 issues).`,
+    );
+    await expect(validateSecretJson('db', schemaWith(11), {})).rejects.toThrow(
+      `Secret "db" does not match the schema at ${ten}, ... (11 issues).`,
+    );
+  });
+
+  it('says a throwing schema threw, without its message', async () => {
+    const schema: StandardSchemaV1 = {
+      '~standard': {
+        version: 1,
+        vendor: 'test',
+        validate: () => {
+          throw new Error('hunter2 is not allowed');
+        },
+      },
+    };
+    await expect(validateSecretJson('db', schema, 'hunter2')).rejects.toThrow(
+      'Secret "db": the schema threw while validating; its value is not shown.',
+    );
+  });
+
+  it('finds a field only on a plain object: not on arrays, strings or null', () => {
+    for (const value of [['x'], 'text', null, 7]) {
+      expect(() => pickField('db', value, '0')).toThrow('Secret "db" has no top-level field "0".');
+    }
+    expect(() => pickField('db', 'text', 'length')).toThrow(expect.objectContaining({ code: 'MISSING_KEY' }));
+  });
+});
+
+describe('deepFreeze on values it did not parse', () => {
+  it('stops at objects already frozen, so a cyclic schema output terminates', () => {
+    const node: { self?: unknown; child: { n: number } } = { child: { n: 1 } };
+    node.self = node;
+    const frozen = deepFreeze(node);
+    expect(Object.isFrozen(frozen)).toBe(true);
+    expect(Object.isFrozen(frozen.child)).toBe(true);
+  });
+});
