@@ -95,7 +95,9 @@ export class Flights {
     if (waited === undefined) {
       waited = new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, ms);
+        // Stryker disable next-line OptionalChaining: Node's timers always have unref; other runtimes' may not
         timer.unref?.();
+        // Stryker disable next-line ArrowFunction: a timer left to fire resolves a promise no reader awaits any more
         const stop = (): void => clearTimeout(timer);
         fetch.then(stop, stop);
       });

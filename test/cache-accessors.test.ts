@@ -273,3 +273,27 @@ describe('messages', () => {
     );
   });
 });
+
+describe('what keeps the process alive', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
+
+  it('holds the process for a read that waits, not for a refresh nobody waits for', async () => {
+    const { source, clock, cache, put } = setup({ staleWaitMs: Number.POSITIVE_INFINITY });
+    put('"one"');
+    const gate = deferred();
+    source.gate = gate.promise;
+    const before = timers();
+    const cold = cache.getSecretString('db');
+    expect(timers()).toBe(before + 1);
+    gate.resolve();
+    await cold;
+    await settle();
+    expect(timers()).toBe(before);
+
+    source.gate = deferred().promise; // the refresh-ahead below never answers
+    clock.advance(TTL - REFRESH_AHEAD);
+    await cache.getSecretString('db');
+    expect(cache.stats().inflight).toBe(1);
+    expect(timers()).toBe(before);
+  });
+});
