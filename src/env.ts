@@ -98,6 +98,12 @@ const OPTION_NAMES: readonly string[] = ['env', 'cache', 'into', 'names'];
 
 let defaultCache: SecretCache | undefined;
 
+/** The cache of every `loadEnv` call that passes none, made on first use (constructing one does no I/O). */
+function sharedCache(): SecretCache {
+  defaultCache ??= new SecretCache();
+  return defaultCache;
+}
+
 /**
  * Resolves the environment variables whose value is a secret reference, in one `cache.load` (batched,
  * single-flight, cached), so a service can drop its `.env` file and keep the references it already has. A
@@ -169,7 +175,7 @@ export async function loadEnv(options?: LoadEnvOptions): Promise<LoadedEnv> {
   let loaded: Readonly<Record<string, unknown>> = {};
   if (Object.keys(manifest).length > 0) {
     try {
-      loaded = await (options?.cache ?? (defaultCache ??= new SecretCache())).load(manifest);
+      loaded = await (options?.cache ?? sharedCache()).load(manifest);
     } catch (error) {
       if (!isSecretCacheError(error) || error.code !== 'LOAD_FAILED') throw error;
       for (const failure of error.errors) failures.set(failure.key, failure);

@@ -24,7 +24,7 @@ import {
 
 const runId = randomUUID().slice(0, 8);
 const svc = (i: number): string => `env-${runId}/svc-${String(i).padStart(2, '0')}`;
-const valueOf = (i: number): string => `svc-value-${i}-${randomUUID()}`;
+const makeValue = (i: number): string => `svc-value-${i}-${randomUUID()}`;
 const DB_NAME = `env-${runId}/db`;
 const TOKEN_NAME = `env-${runId}/token`;
 const DB = {
@@ -87,7 +87,7 @@ beforeAll(async () => {
   moto = await startMotoServer();
   client = moto.client();
   for (let i = 0; i < 20; i++) {
-    values.set(i, valueOf(i));
+    values.set(i, makeValue(i));
     const created = await createStringSecret(client, svc(i), values.get(i)!);
     arns.set(svc(i), created.ARN!);
   }
