@@ -102,6 +102,17 @@ describe('TurnClock', () => {
     expect(a.now()).toBe(3000);
   });
 
+  it('caches a time of 0 (a fake clock at the epoch) for the turn like any other', () => {
+    let calls = 0;
+    const dateNow = vi.spyOn(Date, 'now').mockImplementation(() => (calls++ === 0 ? 0 : 5_000));
+    const clock = new TurnClock();
+
+    const reads = [clock.now(), clock.now()];
+
+    expect(reads).toEqual([0, 0]);
+    expect(dateNow).toHaveBeenCalledTimes(1);
+  });
+
   it('does not read Date.now until it is first asked', () => {
     const dateNow = steppingDateNow();
 
