@@ -8,12 +8,54 @@ describe('EventEmitter', () => {
   it('wants nothing when there are no hooks and no subscribers', () => {
     const events = new EventEmitter(undefined);
 
+    expect([
+      events.wantsFetch(),
+      events.wantsError(),
+      events.wantsStale(),
+      events.wantsEvict(),
+      events.wantsVersionChange(),
+    ]).toEqual([false, false, false, false, false]);
+  });
+
+  it('wants version changes once onVersionChange is given, and no other event', () => {
+    const events = new EventEmitter({ onVersionChange: () => {} });
+
+    expect(events.wantsVersionChange()).toBe(true);
     expect([events.wantsFetch(), events.wantsError(), events.wantsStale(), events.wantsEvict()]).toEqual([
       false,
       false,
       false,
       false,
     ]);
+  });
+
+  it('wants version changes while secretcache:version has a subscriber', () => {
+    const events = new EventEmitter(undefined);
+    const listener = () => {};
+    subscribe('secretcache:version', listener);
+    try {
+      expect(events.wantsVersionChange()).toBe(true);
+    } finally {
+      unsubscribe('secretcache:version', listener);
+    }
+    expect(events.wantsVersionChange()).toBe(false);
+  });
+
+  it('delivers a version change to onVersionChange and the channel', () => {
+    const hooked: unknown[] = [];
+    const published: unknown[] = [];
+    const listener = (message: unknown) => published.push(message);
+    const events = new EventEmitter({ onVersionChange: (event) => hooked.push(event) });
+    const change = { ...target, oldVersionId: 'v1', newVersionId: 'v2' };
+    subscribe('secretcache:version', listener);
+    try {
+      events.versionChange(change);
+    } finally {
+      unsubscribe('secretcache:version', listener);
+    }
+
+    expect(hooked).toEqual([change]);
+    expect(published).toEqual([change]);
   });
 
   it('wants an event once a channel has a subscriber', () => {
