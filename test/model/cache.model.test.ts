@@ -1891,6 +1891,18 @@ describe('defects the model found (regressions; each failed before its fix)', ()
       { t: 'release', id: 0, outcome: 'throttle' },
     ]));
 
+  // Found by a long run after the fix above: a reader that aborted while it waited under staleWaitMs was still
+  // counted (and reported) as served stale when the wait ran out. Fixed with defect B.
+  it('a reader that aborted is not counted as served stale when its staleWaitMs runs out', () =>
+    regression({ staleWaitMs: 500 }, [
+      readDb(),
+      { t: 'advance', ms: TTL_MS },
+      dbMode(HANG),
+      readDb('later'),
+      { t: 'abortAll' },
+      { t: 'advance', ms: 500 },
+    ]));
+
   // Defect C: staleWaitMs serves the stale value when the wait ends even if the value is past
   // expiresAt + staleIfErrorMs by then (the read qualified when it started): served 1,999 ms past the bound here.
   // staleIfErrorMs bounds every stale read; the wait should end at the window's end, or the reader keep waiting.
