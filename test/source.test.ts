@@ -1,4 +1,5 @@
 import {
+  BatchGetSecretValueCommand,
   DecryptionFailure,
   GetSecretValueCommand,
   InternalServiceError,
@@ -13,6 +14,7 @@ import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { isSecretCacheError, SecretCacheError, type SecretCacheErrorCode } from '../src/errors.js';
 import {
   AwsSecretSource,
+  isSignatureError,
   type SecretsManagerLike,
   toSecretCacheError,
   versionFromAws,
@@ -381,5 +383,284 @@ describe('toSecretCacheError', () => {
 
     expect(error).toBe(foreign);
     expect(error.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('AwsSecretSource answers by ARN', () => {
+  it("names the version by AWS's Name, not by the ARN it was asked for", async () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf';
+    sm.on(GetSecretValueCommand).resolves({ Name: 'prod/db', ARN: arn, SecretString: 's' });
+
+    const version = await newSource().getSecretValue({ secretId: arn });
+
+    expect(version).toMatchObject({ name: 'prod/db', arn });
+  });
+});
+
+describe('AwsSecretSource batches', () => {
+  const awsEntry = (name: string, value: string) => ({
+    Name: name,
+    ARN: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`,
+    VersionId: `v-${name}`,
+    VersionStages: ['AWSCURRENT'],
+    CreatedDate: created,
+    SecretString: value,
+  });
+  const version = (name: string, value: string) => ({
+    name,
+    arn: `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`,
+    versionId: `v-${name}`,
+    versionStages: ['AWSCURRENT'],
+    createdDate: created,
+    secretString: value,
+  });
+
+  it('asks for the ids in one call and maps the versions and the failures it answers', async () => {
+    sm.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: [awsEntry('prod/db', 'D'), awsEntry('prod/api', 'A')],
+      Errors: [
+        { SecretId: 'prod/gone', ErrorCode: 'ResourceNotFoundException', Message: "can't find the secret" },
+      ],
+    });
+
+    const result = await newSource().batchGetSecretValue(['prod/db', 'prod/api', 'prod/gone']);
+
+    expect(sm.commandCalls(BatchGetSecretValueCommand).map((call) => call.args[0].input)).toStrictEqual([
+      { SecretIdList: ['prod/db', 'prod/api', 'prod/gone'] },
+    ]);
+    expect(result.versions).toStrictEqual([version('prod/db', 'D'), version('prod/api', 'A')]);
+    expect(result.errors).toHaveLength(1);
+    expect(result.errors[0]?.secretId).toBe('prod/gone');
+    expect(result.errors[0]?.error).toMatchObject({
+      code: 'NOT_FOUND',
+      secretId: 'prod/gone',
+      message: 'Secret "prod/gone" was not found (or has no such version) (ResourceNotFoundException).',
+    });
+    expect(result.errors[0]?.error.cause).toMatchObject({
+      name: 'ResourceNotFoundException',
+      message: "can't find the secret",
+    });
+  });
+
+  it('answers no versions and no failures when AWS leaves both lists out', async () => {
+    sm.on(BatchGetSecretValueCommand).resolves({});
+
+    const result = await newSource().batchGetSecretValue(['prod/db']);
+
+    expect(result).toStrictEqual({ versions: [], errors: [] });
+  });
+
+  it('follows NextToken until AWS stops giving one, and gathers every page', async () => {
+    sm.on(BatchGetSecretValueCommand)
+      .resolvesOnce({ SecretValues: [awsEntry('prod/db', 'D')], NextToken: 'page-2' })
+      .resolvesOnce({
+        Errors: [{ SecretId: 'prod/api', ErrorCode: 'AccessDeniedException', Message: 'denied' }],
+        NextToken: 'page-3',
+      })
+      .resolvesOnce({ SecretValues: [awsEntry('prod/key', 'K')] });
+
+    const result = await newSource().batchGetSecretValue(['prod/db', 'prod/api', 'prod/key']);
+
+    const ids = ['prod/db', 'prod/api', 'prod/key'];
+    expect(sm.commandCalls(BatchGetSecretValueCommand).map((call) => call.args[0].input)).toStrictEqual([
+      { SecretIdList: ids },
+      { SecretIdList: ids, NextToken: 'page-2' },
+      { SecretIdList: ids, NextToken: 'page-3' },
+    ]);
+    expect(result.versions.map(({ name }) => name)).toEqual(['prod/db', 'prod/key']);
+    expect(result.errors.map(({ secretId, error }) => [secretId, error.code])).toEqual([
+      ['prod/api', 'ACCESS_DENIED'],
+    ]);
+  });
+
+  it('stops at an empty NextToken', async () => {
+    sm.on(BatchGetSecretValueCommand)
+      .resolvesOnce({ SecretValues: [awsEntry('prod/db', 'D')], NextToken: '' })
+      .resolves({ SecretValues: [awsEntry('prod/other', 'X')] });
+
+    const result = await newSource().batchGetSecretValue(['prod/db']);
+
+    expect(sm.commandCalls(BatchGetSecretValueCommand)).toHaveLength(1);
+    expect(result.versions.map(({ name }) => name)).toEqual(['prod/db']);
+  });
+
+  it('stops at a NextToken that is not a string', async () => {
+    sm.on(BatchGetSecretValueCommand)
+      .resolvesOnce({ SecretValues: [awsEntry('prod/db', 'D')], NextToken: 42 as never })
+      .resolves({ SecretValues: [awsEntry('prod/other', 'X')] });
+
+    const result = await newSource().batchGetSecretValue(['prod/db']);
+
+    expect(sm.commandCalls(BatchGetSecretValueCommand)).toHaveLength(1);
+    expect(result.versions.map(({ name }) => name)).toEqual(['prod/db']);
+  });
+
+  it('gives an entry without a Name an empty name, to be matched by its ARN', async () => {
+    sm.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: [{ ARN: 'arn:db', VersionId: 'v1', SecretString: 'D' }],
+    });
+
+    const result = await newSource().batchGetSecretValue(['arn:db']);
+
+    expect(result.versions).toStrictEqual([
+      {
+        name: '',
+        arn: 'arn:db',
+        versionId: 'v1',
+        versionStages: [],
+        createdDate: undefined,
+        secretString: 'D',
+      },
+    ]);
+  });
+
+  it('reports a failure entry without ErrorCode or Message as FETCH_FAILED, named Error', async () => {
+    sm.on(BatchGetSecretValueCommand).resolves({ Errors: [{ SecretId: 'prod/db' }] });
+
+    const { errors } = await newSource().batchGetSecretValue(['prod/db']);
+
+    expect(errors.map(({ secretId }) => secretId)).toEqual(['prod/db']);
+    expect(errors[0]?.error).toMatchObject({
+      code: 'FETCH_FAILED',
+      secretId: 'prod/db',
+      message: 'Secret "prod/db" could not be fetched (Error).',
+    });
+    expect(errors[0]?.error.cause).toMatchObject({ name: 'Error', message: 'Error' });
+  });
+
+  it('uses the ErrorCode as the message of a failure entry that has none', async () => {
+    sm.on(BatchGetSecretValueCommand).resolves({
+      Errors: [{ SecretId: 'prod/db', ErrorCode: 'DecryptionFailure' }],
+    });
+
+    const { errors } = await newSource().batchGetSecretValue(['prod/db']);
+
+    expect(errors[0]?.error.code).toBe('DECRYPTION_FAILED');
+    expect(errors[0]?.error.cause).toMatchObject({ name: 'DecryptionFailure', message: 'DecryptionFailure' });
+  });
+
+  it('reports a failure entry without a SecretId under an empty id', async () => {
+    sm.on(BatchGetSecretValueCommand).resolves({
+      Errors: [{ ErrorCode: 'ResourceNotFoundException', Message: 'm' }],
+    });
+
+    const { errors } = await newSource().batchGetSecretValue(['prod/db']);
+
+    expect(errors.map(({ secretId, error }) => [secretId, error.secretId, error.code])).toEqual([
+      ['', '', 'NOT_FOUND'],
+    ]);
+  });
+
+  it('rejects with a SecretCacheError naming every id when the whole call fails', async () => {
+    const throttled = awsError('ThrottlingException');
+    sm.on(BatchGetSecretValueCommand).rejects(throttled);
+
+    const error = await rejectionOf(() => newSource().batchGetSecretValue(['prod/db', 'prod/api']));
+
+    expect(error).toMatchObject({ code: 'THROTTLED', secretId: 'prod/db,prod/api', cause: throttled });
+  });
+
+  it("passes the caller's signal to the client as abortSignal, and no options without one", async () => {
+    const send = vi.fn<SecretsManagerLike['send']>(async () => ({ SecretValues: [] }));
+    const signal = new AbortController().signal;
+    const source = new AwsSecretSource({ send });
+
+    await source.batchGetSecretValue(['prod/db'], signal);
+    await source.batchGetSecretValue(['prod/db']);
+
+    expect(send.mock.calls[0]?.[0]).toBeInstanceOf(BatchGetSecretValueCommand);
+    expect(send.mock.calls[0]?.[1]).toStrictEqual({ abortSignal: signal });
+    expect(send.mock.calls[1]?.[1]).toBeUndefined();
+  });
+
+  it("rethrows the signal's reason when the signal aborted the call", async () => {
+    const client: SecretsManagerLike = {
+      send: (_command, options) =>
+        new Promise((_resolve, reject) => {
+          options?.abortSignal?.addEventListener('abort', () => {
+            reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
+          });
+        }),
+    };
+    const controller = new AbortController();
+    const reason = new Error('timed out');
+
+    const pending = rejectionOf(() =>
+      new AwsSecretSource(client).batchGetSecretValue(['prod/db'], controller.signal),
+    );
+    controller.abort(reason);
+
+    expect(await pending).toBe(reason);
+  });
+
+  it('wraps a failure as a SecretCacheError when a signal was given but did not abort', async () => {
+    const failure = awsError('AccessDeniedException');
+    const client: SecretsManagerLike = { send: async () => Promise.reject(failure) };
+
+    const error = await rejectionOf(() =>
+      new AwsSecretSource(client).batchGetSecretValue(['prod/db'], new AbortController().signal),
+    );
+
+    expect(error).toMatchObject({ code: 'ACCESS_DENIED', secretId: 'prod/db', cause: failure });
+  });
+});
+
+describe('toSecretCacheError messages', () => {
+  it.each<[string, () => unknown, string]>([
+    [
+      'NOT_FOUND',
+      () => new ResourceNotFoundException({ message: 'm', $metadata: {} }),
+      'Secret "prod/db" was not found (or has no such version) (ResourceNotFoundException).',
+    ],
+    [
+      'ACCESS_DENIED',
+      () => awsError('AccessDeniedException'),
+      'Secret "prod/db" may not be read with these credentials (AccessDeniedException).',
+    ],
+    [
+      'THROTTLED',
+      () => awsError('ThrottlingException'),
+      'Secret "prod/db" could not be read: AWS throttled the request (ThrottlingException).',
+    ],
+    [
+      'FETCH_FAILED',
+      () => new InternalServiceError({ message: 'm', $metadata: {} }),
+      'Secret "prod/db" could not be fetched (InternalServiceError).',
+    ],
+  ])('says what %s means for the secret, naming the AWS error', (_code, make, message) => {
+    expect(toSecretCacheError(make(), 'prod/db').message).toBe(message);
+  });
+
+  it.each([
+    ['a plain string', 'boom'],
+    ['null', null],
+    ['an object without a name', { reason: 'x' }],
+  ])('names %s, when thrown, Error in the message', (_label, thrown) => {
+    expect(toSecretCacheError(thrown, 'prod/db').message).toBe(
+      'Secret "prod/db" could not be fetched (Error).',
+    );
+  });
+});
+
+describe('isSignatureError', () => {
+  it.each(['InvalidSignatureException', 'SignatureDoesNotMatch'])(
+    'recognises %s, also as the cause of a SecretCacheError',
+    (name) => {
+      const aws = awsError(name);
+
+      expect(isSignatureError(aws)).toBe(true);
+      expect(isSignatureError(toSecretCacheError(aws, 'prod/db'))).toBe(true);
+    },
+  );
+
+  it.each<[string, unknown]>([
+    ['another AWS error', awsError('AccessDeniedException')],
+    ['an error without a name', Object.assign(new Error('x'), { name: undefined })],
+    ['null', null],
+    ['undefined', undefined],
+    ['a string naming the error', 'InvalidSignatureException'],
+    ['a SecretCacheError without a cause', new SecretCacheError('ACCESS_DENIED', 'prod/db', 'denied')],
+  ])('does not take %s for a signature error', (_label, error) => {
+    expect(isSignatureError(error)).toBe(false);
   });
 });
