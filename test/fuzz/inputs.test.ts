@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { SecretCache } from '../../src/cache.js';
 import { isSecretCacheError } from '../../src/errors.js';
 import { secret } from '../../src/manifest.js';
@@ -39,6 +39,15 @@ function parameters<T>(ciRuns: number): fc.Parameters<T> {
 function timeLimit(ciRuns: number): number {
   return 30_000 + (RUNS ?? ciRuns) * 100;
 }
+
+/** How often each outcome came up (printed with SECRETCACHE_MODEL_COVERAGE=1, to keep the generators honest). */
+const coverage = new Map<string, number>();
+const cover = (what: string): void => {
+  coverage.set(what, (coverage.get(what) ?? 0) + 1);
+};
+afterAll(() => {
+  if (process.env.SECRETCACHE_MODEL_COVERAGE === '1') console.log(Object.fromEntries([...coverage].sort()));
+});
 
 /** How long any one call may take before the test calls it a hang. Nothing here waits for a real timer. */
 const HANG_MS = 2_000;
@@ -77,6 +86,7 @@ function expectTypedError(error: unknown, what: string): asserts error is { code
   if (!isSecretCacheError(error) || typeof error.code !== 'string' || (error.code as string) === '') {
     throw new Error(`${what} rejected with something other than a SecretCacheError: ${safeInspect(error)}`);
   }
+  cover(`error ${error.code}`);
 }
 
 function safeInspect(value: unknown): string {
@@ -195,9 +205,28 @@ const signalArb = fc.oneof(
   anyValue,
 );
 
+/**
+ * Names that are valid but close to each other and to the cache's own key format (it joins parts with NUL), so
+ * that selectors which must not share a cache entry often look alike.
+ */
+const plausibleText = fc.string({
+  unit: fc.constantFrom('a', 's', 'v', '0', '/', '-', ':', 'é', '\uD800', 'AWSCURRENT', 'AWSPREVIOUS'),
+  minLength: 1,
+  maxLength: 6,
+});
+
 /** A read's options: undefined, null, junk, or an object of known and unknown keys with any values. */
 const readOptionsArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom<unknown>(undefined, null, {}, 'AWSPREVIOUS', 1, []) },
+  {
+    weight: 6,
+    arbitrary: fc.oneof(
+      fc.constant(undefined),
+      fc.record({ versionStage: plausibleText }),
+      fc.record({ versionId: plausibleText }),
+      fc.record({ versionStage: plausibleText, signal: fc.constant(new AbortController().signal) }),
+    ),
+  },
   {
     weight: 8,
     arbitrary: fc
@@ -298,7 +327,61 @@ describe('fuzzing the constructor', () => {
         arbitrary: fc.dictionary(fc.oneof(fc.constantFrom(...keys), anyText), value, { maxKeys: 4 }),
       },
     );
-  const valueFor = (key: string): fc.Arbitrary<unknown> => {
+  /** A value the option takes: most runs should build a cache, so that reads through it get fuzzed too. */
+  const validFor = (key: string): fc.Arbitrary<unknown> => {
+    switch (key) {
+      case 'ttlMs':
+      case 'fetchTimeoutMs':
+        return fc.integer({ min: 1_000, max: 600_000 });
+      case 'maxEntries':
+        return fc.integer({ min: 1, max: 2_000 });
+      case 'refreshAheadMs':
+        return fc.integer({ min: 0, max: 999 });
+      case 'staleIfErrorMs':
+      case 'staleWaitMs':
+        return fc.constantFrom(0, 500, 60_000, Number.POSITIVE_INFINITY);
+      case 'staleOnAnyError':
+        return fc.boolean();
+      case 'ttlJitter':
+        return fc.double({ min: 0, max: 0.99, noNaN: true });
+      case 'versionStage':
+        return fc.constantFrom('AWSCURRENT', 'AWSPENDING', 'custom-stage');
+      case 'clock':
+        return fc.constant({ now: () => Date.now() });
+      case 'backoff':
+        return fc.record(
+          {
+            baseMs: fc.integer({ min: 1, max: 1_000 }),
+            factor: fc.constantFrom(1, 2, 3),
+            maxMs: fc.constant(60_000),
+          },
+          { requiredKeys: [] },
+        );
+      case 'retry':
+        return fc.record(
+          {
+            retries: fc.integer({ min: 0, max: 2 }),
+            minTimeoutMs: fc.constant(0),
+            maxTimeoutMs: fc.constant(10),
+          },
+          { requiredKeys: [] },
+        );
+      case 'hooks':
+        return fc.record(
+          {
+            onFetch: fc.func(anyValue),
+            onError: fc.func(anyValue),
+            onStale: fc.func(anyValue),
+            onEvict: fc.func(anyValue),
+            onVersionChange: fc.func(anyValue),
+          },
+          { requiredKeys: [] },
+        );
+      default:
+        return fc.constant(undefined);
+    }
+  };
+  const invalidFor = (key: string): fc.Arbitrary<unknown> => {
     switch (key) {
       case 'backoff':
         return nested(['baseMs', 'factor', 'maxMs', 'basems'], fc.oneof(anyNumber, anyValue));
@@ -319,6 +402,8 @@ describe('fuzzing the constructor', () => {
         return fc.oneof(anyNumber, anyValue);
     }
   };
+  const valueFor = (key: string): fc.Arbitrary<unknown> =>
+    fc.oneof({ weight: 6, arbitrary: validFor(key) }, { weight: 1, arbitrary: invalidFor(key) });
   const optionsArb = fc
     .tuple(
       fc
@@ -328,10 +413,17 @@ describe('fuzzing the constructor', () => {
             .tuple(...keys.map((key) => valueFor(key)))
             .map((values) => keys.map((key, i) => [key, values[i]] as const)),
         ),
-      fc.array(
-        fc.tuple(fc.oneof(anyText, fc.constantFrom('ttl', 'TTLms', 'maxentries', 'stalewaitms')), anyValue),
+      fc.oneof(
+        { weight: 3, arbitrary: fc.constant([]) },
         {
-          maxLength: 2,
+          weight: 1,
+          arbitrary: fc.array(
+            fc.tuple(
+              fc.oneof(anyText, fc.constantFrom('ttl', 'TTLms', 'maxentries', 'stalewaitms')),
+              anyValue,
+            ),
+            { minLength: 1, maxLength: 2 },
+          ),
         },
       ),
     )
@@ -370,8 +462,18 @@ describe('fuzzing the constructor', () => {
                   `the constructor threw something other than a TypeError: ${safeInspect(error)}`,
                 );
               }
+              cover('constructor: TypeError');
               return;
             }
+            // Accepted: then no key, at the top or in backoff, retry and hooks, was unknown.
+            const unknownKey = unknownKeyIn(given, known, {
+              backoff: ['baseMs', 'factor', 'maxMs'],
+              retry: ['retries', 'minTimeoutMs', 'maxTimeoutMs'],
+              hooks: ['onFetch', 'onError', 'onStale', 'onEvict', 'onVersionChange'],
+            });
+            if (unknownKey !== undefined)
+              throw new Error(`the constructor accepted the unknown option ${unknownKey}`);
+            cover('constructor: a cache');
             expect(() => inspect(cache)).not.toThrow();
             // Only a cache over our source may fetch: the default one would call AWS.
             if ((given as { source?: unknown } | null)?.source !== source) return;
@@ -399,6 +501,52 @@ describe('fuzzing the constructor', () => {
   );
 });
 
+/** The first own key of `value` (or of one of its `nested` objects) that is not a known option, if any. */
+function unknownKeyIn(
+  value: unknown,
+  known: readonly string[],
+  nested: Readonly<Record<string, readonly string[]>> = {},
+): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) return JSON.stringify(key);
+    const inner = nested[key];
+    const unknown =
+      inner === undefined ? undefined : unknownKeyIn((value as Record<string, unknown>)[key], inner);
+    if (unknown !== undefined) return `${key}.${unknown}`;
+  }
+  return undefined;
+}
+
+const hasControl = (text: string): boolean =>
+  [...text].some((character) => character.charCodeAt(0) < 0x20 || character.charCodeAt(0) === 0x7f);
+const isName = (value: unknown, max: number): boolean =>
+  typeof value === 'string' && value.length > 0 && value.length <= max && !hasControl(value);
+
+/** Why a call the cache accepted should have been INVALID_ARGUMENT (README "Errors"), if it should. */
+function argumentProblem(accessor: string, id: unknown, options: unknown): string | undefined {
+  if (accessor === 'invalidate' && id === undefined) return undefined; // everything
+  if (!isName(id, 2_048))
+    return 'the id is not a non-empty string of at most 2,048 characters without controls';
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') return 'the options are not an object';
+  const known = {
+    jsonSchema: ['versionStage', 'versionId', 'signal', 'schema'],
+    json: ['versionStage', 'versionId', 'signal', 'schema'],
+    withSecret: ['versionStage', 'versionId', 'signal', 'schema', 'as', 'shouldRefresh'],
+  }[accessor] ?? ['versionStage', 'versionId', 'signal'];
+  const unknown = unknownKeyIn(options, known);
+  if (unknown !== undefined) return `the options have the unknown key ${unknown}`;
+  const { versionStage, versionId, signal } = options as Record<string, unknown>;
+  if (versionStage !== undefined && !isName(versionStage, 256)) return 'the versionStage is malformed';
+  if (versionId !== undefined && !isName(versionId, 64)) return 'the versionId is malformed';
+  if (versionStage !== undefined && versionId !== undefined)
+    return 'both versionStage and versionId are given';
+  if (signal !== undefined && !(signal instanceof AbortSignal)) return 'the signal is not an AbortSignal';
+  if (signal instanceof AbortSignal && signal.aborted) return 'the signal was already aborted';
+  return undefined;
+}
+
 describe('fuzzing reads', () => {
   type Accessor =
     | 'string'
@@ -420,7 +568,11 @@ describe('fuzzing reads', () => {
     'invalidate',
     'withSecret',
   );
-  const idArb = fc.oneof({ weight: 5, arbitrary: anyText }, { weight: 1, arbitrary: anyValue });
+  const idArb = fc.oneof(
+    { weight: 4, arbitrary: plausibleText },
+    { weight: 4, arbitrary: anyText },
+    { weight: 1, arbitrary: anyValue },
+  );
 
   it(
     "answers every read with its own selector's value or a typed error, and never leaks the value",
@@ -437,8 +589,16 @@ describe('fuzzing reads', () => {
             // Each read twice: the second is warm, and must still be the read's own value.
             for (const [accessor, id, options] of [...reads, ...reads]) {
               const what = `${accessor}(${safeInspect(id)}, ${safeInspect(options)})`;
+              // What is passed: the fuzzed options, with a schema or shouldRefresh added where the call needs one.
+              const spread = typeof options === 'object' ? (options as object) : {};
+              const passed =
+                accessor === 'jsonSchema'
+                  ? { ...spread, schema: passThrough }
+                  : accessor === 'withSecret'
+                    ? { ...spread, shouldRefresh: () => false }
+                    : options;
               const outcome = await outcomeOf(() => {
-                const opts = options as never;
+                const opts = passed as never;
                 switch (accessor) {
                   case 'string':
                     return cache.getSecretString(id as string, opts);
@@ -461,10 +621,7 @@ describe('fuzzing reads', () => {
                   case 'invalidate':
                     return cache.invalidate(id as string);
                   case 'withSecret':
-                    return cache.withSecret(id as string, (value) => value, {
-                      ...(typeof options === 'object' ? (options as object) : {}),
-                      shouldRefresh: () => false,
-                    } as never);
+                    return cache.withSecret(id as string, (value) => value, opts);
                 }
               }, what);
               if ('error' in outcome) {
@@ -477,6 +634,10 @@ describe('fuzzing reads', () => {
                 continue;
               }
               const { value } = outcome;
+              // Accepted: then every argument was well-formed (an unknown key or a bad selector is INVALID_ARGUMENT).
+              const problem = argumentProblem(accessor, id, accessor === 'invalidate' ? undefined : passed);
+              if (problem !== undefined) throw new Error(`${what} was accepted, but ${problem}`);
+              cover(`read: ${accessor} served`);
               if (accessor === 'refreshNow' || accessor === 'invalidate') continue;
               if (accessor === 'binary') throw new Error(`${what} gave bytes of a string secret`);
               const text =
@@ -486,7 +647,7 @@ describe('fuzzing reads', () => {
                     ? value
                     : JSON.stringify(value);
               const { asked } = JSON.parse(text) as { asked: unknown };
-              expect(asked, `${what}: served another selector's value`).toEqual(selectorOf(id, options));
+              expect(asked, `${what}: served another selector's value`).toEqual(selectorOf(id, passed));
               if (accessor === 'record') scanner.scanValue(value, `the record of ${what}`);
             }
             scanner.scanValue(cache.stats(), 'stats()');
