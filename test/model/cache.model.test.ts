@@ -21,6 +21,7 @@
  * (the path belongs to the test that printed it: filter with -t). `SECRETCACHE_MODEL_RUNS=<n>` runs n cases
  * per test instead of CI's few (the time limit grows with it).
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -68,6 +69,13 @@ const IDS = ['app/db', 'app/api', 'tls/key'] as const;
 const TTL_MS = 10_000;
 const T0 = 1_700_000_000_000;
 const NO_TIMEOUT = 2 ** 31 - 1;
+const CHANNELS = [
+  'secretcache:fetch',
+  'secretcache:error',
+  'secretcache:stale',
+  'secretcache:evict',
+  'secretcache:version',
+];
 
 /** Known defects the model can be told to reproduce, so the families that test everything else stay green. */
 interface KnownDefects {
@@ -1274,6 +1282,12 @@ async function runScenario({ config, commands }: Scenario, defects: KnownDefects
     },
   } as unknown as SecretCacheOptions;
   const cache = new SecretCache(options);
+  // The diagnostics channels carry the same events as the hooks, in the same order.
+  const onChannel = (message: unknown): void => {
+    channelEvents.push(message);
+  };
+  const channelEvents: unknown[] = [];
+  for (const name of CHANNELS) subscribe(name, onChannel);
   const scanner = new LeakScanner();
   const actual = new Map<number, Actual>();
   const controllers: AbortController[] = [];
@@ -1638,6 +1652,15 @@ async function runScenario({ config, commands }: Scenario, defects: KnownDefects
     // Events.
     const stepEvents = recorded.filter((r) => r.seq >= eventsChecked);
     eventsChecked = seq;
+    const published = channelEvents.splice(0);
+    if (
+      published.length !== stepEvents.length ||
+      published.some((event, i) => event !== stepEvents[i]?.event)
+    ) {
+      throw new Error(
+        `the diagnostics channels carried ${published.length} events, the hooks ${stepEvents.length}`,
+      );
+    }
     const target = (e: Record<string, unknown>) => `${e.secretId}|${e.versionStage}|${e.versionId}`;
     const of = (hook: Recorded['hook']) => stepEvents.filter((r) => r.hook === hook).map((r) => r.event);
     const sorted = (list: string[]) => [...list].sort();
@@ -1773,6 +1796,7 @@ async function runScenario({ config, commands }: Scenario, defects: KnownDefects
     source.release(() => true, 'current');
     for (const controller of controllers) controller.abort();
     await drain(source);
+    for (const name of CHANNELS) unsubscribe(name, onChannel);
     random.mockRestore();
     vi.useRealTimers();
   }
