@@ -120,6 +120,8 @@ interface Config {
   readonly batch: boolean;
   readonly valueSeed: number;
   readonly initial: readonly ValueKind[];
+  /** The cache's `versionStage` option: the stage of a read that names none. */
+  readonly versionStage: 'AWSCURRENT' | 'AWSPENDING';
 }
 
 type Acc = 'string' | 'binary' | 'json' | 'jsonSchema' | 'jsonLeaky' | 'jsonThrows' | 'record';
@@ -344,6 +346,7 @@ function configArb(family: { ttlJitter: fc.Arbitrary<number>; staleWaitMs: fc.Ar
       batch: fc.boolean(),
       valueSeed: fc.integer(),
       initial: fc.array(valueKindArb, { minLength: IDS.length, maxLength: IDS.length }),
+      versionStage: fc.constantFrom('AWSCURRENT' as const, 'AWSCURRENT' as const, 'AWSPENDING' as const),
     })
     .map(
       ({ baseMs, factor, ...rest }): Config => ({
@@ -639,7 +642,14 @@ class Model {
 
   selector(id: string, sel: SelCmd): Sel {
     const versionId = sel.by === 'version' ? this.versionIdFor(sel.pick) : undefined;
-    const stage = versionId !== undefined ? undefined : sel.by === 'stage' ? sel.stage : 'AWSCURRENT';
+    const stage =
+      versionId !== undefined
+        ? undefined
+        : sel.by === 'stage'
+          ? sel.stage
+          : sel.by === 'current'
+            ? 'AWSCURRENT'
+            : this.config.versionStage;
     return { id, stage, versionId, key: modelKey(id, stage, versionId) };
   }
 
@@ -1265,6 +1275,7 @@ async function runScenario({ config, commands }: Scenario, defects: KnownDefects
     ttlMs: config.ttlMs,
     ttlJitter: config.ttlJitter,
     refreshAheadMs: config.refreshAheadMs,
+    versionStage: config.versionStage,
     staleIfErrorMs: config.staleIfErrorMs,
     staleOnAnyError: config.staleOnAnyError,
     maxEntries: config.maxEntries,
@@ -1870,6 +1881,7 @@ const BASE_CONFIG: Config = {
   batch: false,
   valueSeed: 1,
   initial: ['json', 'json', 'json'],
+  versionStage: 'AWSCURRENT',
 };
 
 const readDb = (abort: AbortWhen = 'none'): Command => ({
