@@ -240,6 +240,7 @@ const readOptionsArb: fc.Arbitrary<unknown> = fc.oneof(
           versionId: fc.oneof(fc.constantFrom('v1', 'v2'), anyText, anyValue),
           signal: signalArb,
           schema: fc.oneof(fc.constant(undefined), junkSchema, anyValue),
+          as: fc.oneof(fc.constantFrom('string', 'binary', 'json'), anyValue),
           extra: fc.tuple(
             fc.oneof(anyText, fc.constantFrom('versionstage', 'VersionId', 'signals')),
             anyValue,
@@ -544,6 +545,10 @@ function argumentProblem(accessor: string, id: unknown, options: unknown): strin
     return 'both versionStage and versionId are given';
   if (signal !== undefined && !(signal instanceof AbortSignal)) return 'the signal is not an AbortSignal';
   if (signal instanceof AbortSignal && signal.aborted) return 'the signal was already aborted';
+  const { as } = options as Record<string, unknown>;
+  if (accessor === 'withSecret' && as !== undefined && as !== 'string' && as !== 'binary' && as !== 'json') {
+    return 'its `as` is not string, binary or json';
+  }
   return undefined;
 }
 
@@ -661,6 +666,24 @@ describe('fuzzing reads', () => {
   );
 });
 
+/**
+ * Secret references in the forms secret.ref reads (name:json-key:version-stage:version-id, an ARN with or without
+ * those fields, a CloudFormation dynamic reference), from parts that are valid, empty or odd.
+ */
+const referenceArb: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.constantFrom('', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:', '{{resolve:secretsmanager:'),
+    fc.oneof(fc.constantFrom('prod/orders/db', 'db-AbCdEf', 'a'), plausibleText, anyText),
+    fc.array(fc.oneof(fc.constantFrom('', 'password', 'AWSPREVIOUS', 'SecretString', 'v1'), plausibleText), {
+      maxLength: 4,
+    }),
+    fc.constantFrom('', '}}', ':'),
+  )
+  .map(
+    ([prefix, name, fields, suffix]) =>
+      `${prefix}${[name, ...fields].join(':')}${prefix.startsWith('{{') ? '}}' : suffix}`,
+  );
+
 describe('fuzzing manifests', () => {
   const specOptionsArb = fc.oneof(
     readOptionsArb,
@@ -679,7 +702,7 @@ describe('fuzzing manifests', () => {
       arbitrary: fc
         .tuple(
           fc.constantFrom('string', 'binary', 'json', 'ref') as fc.Arbitrary<keyof typeof secret>,
-          fc.oneof(anyText, anyValue),
+          fc.oneof(anyText, anyValue, referenceArb),
           specOptionsArb,
         )
         .map(([kind, id, options]) => {
