@@ -10,7 +10,7 @@ import {
 import { EventEmitter, type FetchReason } from './events.js';
 import { Fetcher, isTransient } from './fetcher.js';
 import { Flights } from './flights.js';
-import { loadedSecrets, manifestKeyProblem } from './loaded.js';
+import { loadedSecrets } from './loaded.js';
 import {
   type LoadedSecrets,
   loadFailed,
@@ -386,10 +386,6 @@ export class SecretCache {
    */
   async load<M extends Manifest>(manifest: M): Promise<LoadedSecrets<M>> {
     const entries = manifestEntries(manifest);
-    for (const [key] of entries) {
-      const problem = manifestKeyProblem(key);
-      if (problem !== undefined) throw invalidArgument('', problem);
-    }
     // The batch calls register as the fetches in flight for their keys before this returns, so the reads below
     // join them: a key due for refresh-ahead is served at once, an expired one waits for its batch, and entries
     // pinned to another stage or a version id are fetched alongside, not after.

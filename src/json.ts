@@ -36,14 +36,24 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function describePath(path: StandardSchemaV1.Issue['path']): string {
-  if (path === undefined || path.length === 0) return '(root)';
-  return path.map((segment) => String(typeof segment === 'object' ? segment.key : segment)).join('.');
+/** An issue's path as `a.b.0`; segments that are not keys (a validator's mistake) show as `?`. */
+function describePath(path: unknown): string {
+  if (!Array.isArray(path) || path.length === 0) return '(root)';
+  return path
+    .map((segment: unknown) => {
+      const key =
+        typeof segment === 'object' && segment !== null ? (segment as { key?: unknown }).key : segment;
+      const printable = typeof key === 'string' || typeof key === 'number' || typeof key === 'symbol';
+      return printable ? String(key) : '?';
+    })
+    .join('.');
 }
 
 function mismatch(secretId: string, issues: ReadonlyArray<StandardSchemaV1.Issue>): SecretCacheError {
   // Validators' own messages may quote the value they rejected (valibot does), so only paths are reported.
-  const paths = [...new Set(issues.map((issue) => describePath(issue.path)))];
+  const paths = [
+    ...new Set(issues.map((issue: unknown) => describePath((issue as { path?: unknown } | null)?.path))),
+  ];
   const shown = paths.slice(0, 10).join(', ') + (paths.length > 10 ? ', ...' : '');
   return new SecretCacheError(
     'SCHEMA_MISMATCH',
@@ -69,8 +79,20 @@ export async function validateSecretJson<Output>(
       `Secret "${secretId}": the schema threw while validating; its value is not shown.`,
     );
   }
-  if (result.issues !== undefined) throw mismatch(secretId, result.issues);
-  return deepFreeze(result.value);
+  let issues: ReadonlyArray<StandardSchemaV1.Issue> | undefined;
+  try {
+    issues = result.issues;
+    if (issues !== undefined && !Array.isArray(issues)) throw new TypeError('issues is not an array');
+  } catch {
+    // A validator that breaks the Standard Schema contract (no result, issues that are not a list) fails alike.
+    throw new SecretCacheError(
+      'SCHEMA_MISMATCH',
+      secretId,
+      `Secret "${secretId}": the schema returned no Standard Schema result; its value is not shown.`,
+    );
+  }
+  if (issues !== undefined) throw mismatch(secretId, issues);
+  return deepFreeze((result as StandardSchemaV1.SuccessResult<Output>).value);
 }
 
 /** Whether `schema` looks like a Standard Schema v1 object. */

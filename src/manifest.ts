@@ -1,9 +1,10 @@
 import { describeValue as describe } from './describe.js';
 import { invalidArgument, SecretCacheError, type SecretLoadFailure } from './errors.js';
+import { manifestKeyProblem } from './loaded.js';
 import { unknownKeyProblem } from './option-table.js';
 import type { StandardSchemaV1 } from './schema.js';
 import { parseSecretRef } from './secret-ref.js';
-import { resolveSelector, schemaProblem } from './selector.js';
+import { resolveSelector, schemaProblem, secretIdProblem } from './selector.js';
 
 /**
  * How a manifest entry reads its secret: the builder that made it, `secret.string`, `secret.binary`,
@@ -290,6 +291,9 @@ export function manifestEntries(manifest: unknown): Array<[string, SecretSpec]> 
         `Expected manifest entry \`${name}\` to be made by secret.string, secret.binary, secret.json or secret.ref.`,
       );
     }
+    // Entries made by hand (or changed after the builder checked them) are checked again where it is cheap.
+    const problem = secretIdProblem((spec as SecretSpec).secretId) ?? manifestKeyProblem(name);
+    if (problem !== undefined) throw invalidArgument('', `Manifest entry \`${name}\`: ${problem}`);
   }
   return entries as Array<[string, SecretSpec]>;
 }

@@ -222,8 +222,10 @@ export const SECRET_CACHE_OPTIONS = {
   },
   maxEntries: {
     kind: 'positive-integer',
+    // lru-cache reserves its slots up front, about 28 bytes each: a million is 28 MB before any secret is read.
+    max: 1_000_000,
     default: 1_000,
-    doc: 'LRU bound on cached versions (each secret + stage or version id is one)',
+    doc: 'LRU bound on cached versions (each secret + stage or version id is one); about 28 bytes per slot are reserved up front',
   },
   versionStage: {
     kind: 'string',

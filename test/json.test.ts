@@ -417,3 +417,35 @@ describe('deepFreeze on values it did not parse', () => {
     expect(Object.isFrozen(frozen.child)).toBe(true);
   });
 });
+
+describe('validators that break the Standard Schema contract', () => {
+  const validator = (validate: () => unknown): StandardSchemaV1 =>
+    ({ '~standard': { version: 1, vendor: 'test', validate } }) as unknown as StandardSchemaV1;
+
+  it.each([
+    ['no result', () => undefined],
+    ['null', () => null],
+    ['issues that are not a list', () => ({ issues: 'bad' })],
+    [
+      'a result whose issues throw',
+      () =>
+        Object.defineProperty({}, 'issues', {
+          get: () => {
+            throw new Error('x');
+          },
+        }),
+    ],
+  ])('reports %s as SCHEMA_MISMATCH', async (_, validate) => {
+    await expect(validateSecretJson('db', validator(validate), 1)).rejects.toMatchObject({
+      code: 'SCHEMA_MISMATCH',
+      message: 'Secret "db": the schema returned no Standard Schema result; its value is not shown.',
+    });
+  });
+
+  it('shows malformed issue paths as ? and issues that are not objects at the root', async () => {
+    const schema = validator(() => ({ issues: [null, { message: 'x', path: [null, { key: {} }, 'a', 1] }] }));
+    await expect(validateSecretJson('db', schema, 1)).rejects.toThrow(
+      'Secret "db" does not match the schema at (root), ?.?.a.1 (2 issues).',
+    );
+  });
+});

@@ -98,3 +98,22 @@ describe('loadFailed', () => {
     expect(failed.toJSON()).toMatchObject({ errors: [{ key: 'first', secretId: 'a', code: 'NOT_FOUND' }] });
   });
 });
+
+describe('hand-made manifest entries', () => {
+  it('are checked for a usable secret id before anything is fetched', () => {
+    for (const secretId of [[0n], Object.create(null), Symbol('id'), '', 'a\0b', 7]) {
+      expect(() => manifestEntries({ db: { kind: 'string', secretId } })).toThrow(
+        expect.objectContaining({
+          code: 'INVALID_ARGUMENT',
+          message: expect.stringContaining('Manifest entry `db`'),
+        }),
+      );
+    }
+  });
+
+  it('may not be named toJSON, whose value would decide how the loaded secrets render as JSON', () => {
+    expect(() => manifestEntries({ toJSON: secret.string('api') })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('toJSON') }),
+    );
+  });
+});

@@ -247,7 +247,7 @@ describe('resolveOptions bounds', () => {
       'Expected `backoff.maxMs` to be a positive, finite number of milliseconds of at least `backoff.baseMs`, got 10.',
     );
     expect(resolveUntyped({ maxEntries: 2.5 })).toThrow(
-      'Expected `maxEntries` to be a positive integer, got 2.5.',
+      'Expected `maxEntries` to be a positive integer of at most 1_000_000, got 2.5.',
     );
   });
 });
@@ -330,6 +330,16 @@ describe('unknown options', () => {
       fc.property(validOptions, (options) => {
         expect(() => new SecretCache(options)).not.toThrow();
       }),
+    );
+  });
+});
+
+describe('maxEntries', () => {
+  it('is at most a million, since lru-cache reserves every slot when the cache is made', () => {
+    expect(() => new SecretCache({ maxEntries: 1_000_000 })).not.toThrow();
+    expect(() => new SecretCache({ maxEntries: 1_000_001 })).toThrow(TypeError);
+    expect(() => new SecretCache({ maxEntries: Number.MAX_SAFE_INTEGER })).toThrow(
+      'Expected `maxEntries` to be a positive integer of at most 1_000_000, got 9007199254740991.',
     );
   });
 });

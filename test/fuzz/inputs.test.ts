@@ -144,11 +144,11 @@ const anyNumber = fc.oneof(
 
 /**
  * Defects found by fuzzing that src/ still has: the properties avoid exactly those inputs (so they keep testing
- * everything else), and the it.fails tests at the end reproduce them. Set one to false once its defect is fixed.
+ * everything else); all three are fixed, and the tests at the end are their regressions.
  */
-const KNOWN_DEFECT_E = true;
-const KNOWN_DEFECT_F = true;
-const KNOWN_DEFECT_G = true;
+const KNOWN_DEFECT_E = false;
+const KNOWN_DEFECT_F = false;
+const KNOWN_DEFECT_G = false;
 
 const junkSchema = fc.constantFrom<unknown>(
   {},
@@ -1021,13 +1021,13 @@ describe('fuzzing payloads', () => {
   );
 });
 
-describe('known defects of src/ found by fuzzing (reproduced; it.fails until fixed)', () => {
+describe('defects fuzzing found (regressions; each failed before its fix)', () => {
   // Defect E: load() of a hand-made manifest entry whose secretId is not a string builds its LOAD_FAILED error
   // from the raw value: loadFailed (src/manifest.ts) puts `${failure.secretId}` in the message, so a Symbol or an
   // object with a null prototype makes load reject with a plain TypeError ("Cannot convert object to primitive
   // value"), an object's own toString runs, and `errors[].secretId` keeps the value, so JSON.stringify(error) (what
   // a JSON logger does) throws for an id of [0n]. manifestEntries checks `kind` but not `secretId`.
-  it.fails('load rejects an entry whose secretId is not a string with a SecretCacheError that renders', async () => {
+  it('load rejects an entry whose secretId is not a string with a SecretCacheError that renders', async () => {
     const source: SecretSource = { getSecretValue: async () => Promise.reject(new Error('not called')) };
     const cache = new SecretCache({ source });
     for (const secretId of [[0n], Object.create(null), Symbol('id')]) {
@@ -1044,7 +1044,7 @@ describe('known defects of src/ found by fuzzing (reproduced; it.fails until fix
   // is made: 2 ** 24 costs about 270 MB and 2 s, and 2 ** 31 - 1 (or Number.MAX_SAFE_INTEGER, a natural way to say
   // "no bound") ends the process with a fatal out-of-memory that no caller can catch. The option table should bound
   // maxEntries (a TypeError), or the store not reserve slots up front. Run in a child with a 32 MB heap.
-  it.fails('new SecretCache({ maxEntries: 2 ** 31 - 1 }) throws a TypeError or makes a cache, and never exhausts the heap', () => {
+  it('new SecretCache({ maxEntries: 2 ** 31 - 1 }) throws a TypeError or makes a cache, and never exhausts the heap', () => {
     const program = `import('./src/cache.ts').then(({ SecretCache }) => {
         try { new SecretCache({ maxEntries: 2 ** 31 - 1 }); console.log('constructed'); }
         catch (error) { console.log(error instanceof TypeError ? 'TypeError' : 'other'); }
@@ -1062,7 +1062,7 @@ describe('known defects of src/ found by fuzzing (reproduced; it.fails until fix
   // the Standard Schema contract) makes getSecretJson, a json manifest entry and withSecret reject with a plain
   // TypeError ("Cannot read properties of undefined (reading 'issues')"): validateSecretJson (src/json.ts) reads
   // `result.issues` outside its try. Every other failure of a validator is SCHEMA_MISMATCH.
-  it.fails('a validator that returns no result makes a SCHEMA_MISMATCH, not a TypeError', async () => {
+  it('a validator that returns no result makes a SCHEMA_MISMATCH, not a TypeError', async () => {
     const source: SecretSource = {
       getSecretValue: async ({ secretId }) => ({
         name: secretId,
