@@ -267,3 +267,140 @@ describe('withSecret when a rotation is abandoned', () => {
     expect(attempts).toEqual(Array(5).fill('old-password'));
   });
 });
+
+describe('withSecret arguments', () => {
+  const fetchedNothing = (source: FakeSource) => expect(source.calls).toEqual([]);
+
+  it('rejects an fn that is not a function with INVALID_ARGUMENT naming `fn`, fetching nothing', async () => {
+    const { source, cache } = setup();
+    source.put('db', 'pw1');
+
+    await expect(
+      cache.withSecret('db', 'connect' as never, { shouldRefresh: () => true }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      secretId: 'db',
+      message: 'Expected `fn` to be a function.',
+    });
+    fetchedNothing(source);
+  });
+
+  it.each([
+    ['null', null],
+    ['a string', 'shouldRefresh'],
+    ['an object whose shouldRefresh is no function', { shouldRefresh: true }],
+    ['a function that carries a shouldRefresh', Object.assign(() => {}, { shouldRefresh: () => true })],
+  ])(
+    'rejects options that are %s with INVALID_ARGUMENT naming `shouldRefresh`, fetching nothing',
+    async (_label, options) => {
+      const { source, cache } = setup();
+      source.put('db', 'pw1');
+
+      await expect(cache.withSecret('db', () => 1, options as never)).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        secretId: 'db',
+        message: 'Expected `shouldRefresh` to be a function.',
+      });
+      fetchedNothing(source);
+    },
+  );
+
+  it('names an unknown option and says it is one of withSecret’s, fetching nothing', async () => {
+    const { source, cache } = setup();
+    source.put('db', 'pw1');
+
+    await expect(
+      cache.withSecret('db', () => 1, { shouldRefresh: () => true, retries: 1 } as never),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/^Unknown option `retries` in options of withSecret; /),
+    });
+    fetchedNothing(source);
+  });
+
+  it('rejects an `as` other than string, binary or json with INVALID_ARGUMENT, calling nothing', async () => {
+    const { source, cache } = setup();
+    source.put('db', 'pw1');
+    const calls: unknown[] = [];
+
+    await expect(
+      cache.withSecret('db', (value) => calls.push(value), {
+        as: 'text' as never,
+        shouldRefresh: () => true,
+      }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: "Expected `as` to be 'string', 'binary' or 'json'.",
+    });
+    expect(calls).toEqual([]);
+    fetchedNothing(source);
+  });
+
+  it('rejects a schema that is not a Standard Schema for `as: json` with INVALID_ARGUMENT, fetching nothing', async () => {
+    const { source, cache } = setup();
+    source.put('db', '{"user":"app"}');
+
+    await expect(
+      cache.withSecret('db', () => 1, { as: 'json', schema: {} as never, shouldRefresh: () => true }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringContaining('`schema`'),
+    });
+    fetchedNothing(source);
+  });
+
+  it('hands fn the parsed JSON when no schema is given', async () => {
+    const { source, cache } = setup();
+    source.put('db', '{"user":"app","port":5432}');
+
+    const seen = await cache.withSecret('db', (db) => db, { as: 'json', shouldRefresh: () => false });
+
+    expect(seen).toEqual({ user: 'app', port: 5432 });
+  });
+
+  it('hands fn the schema’s output, not the raw JSON', async () => {
+    const { source, cache } = setup();
+    source.put('db', '{"user":"app","port":"5432"}');
+    const Db = z.object({ user: z.string(), port: z.coerce.number() });
+
+    const seen = await cache.withSecret('db', (db) => db, {
+      as: 'json',
+      schema: Db,
+      shouldRefresh: () => false,
+    });
+
+    expect(seen).toEqual({ user: 'app', port: 5432 });
+  });
+
+  it('rejects with SCHEMA_MISMATCH and calls nothing when the value does not fit the schema', async () => {
+    const { source, cache } = setup();
+    source.put('db', '{"user":"app"}');
+    const calls: unknown[] = [];
+
+    await expect(
+      cache.withSecret('db', (db) => calls.push(db), {
+        as: 'json',
+        schema: z.object({ user: z.string(), password: z.string() }),
+        shouldRefresh: () => true,
+      }),
+    ).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH' });
+    expect(calls).toEqual([]);
+  });
+
+  it('takes a shouldRefresh that throws as a no: fn’s own error is rethrown and nothing is refreshed', async () => {
+    const { source, cache } = setup();
+    source.put('db', 'pw1');
+    const shouldRefresh = () => {
+      throw new Error('predicate failed');
+    };
+
+    await expect(
+      cache.withSecret(
+        'db',
+        server(() => 'pw2'),
+        { shouldRefresh },
+      ),
+    ).rejects.toBeInstanceOf(AuthError);
+    expect(source.callsFor('db')).toBe(1);
+  });
+});
