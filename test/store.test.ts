@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CachedVersion } from '../src/entry.js';
 import { SecretCacheError } from '../src/errors.js';
+import type { ReadOptions } from '../src/options.js';
 import { READ_OPTION_NAMES, resolveSelector, type Selector } from '../src/selector.js';
 import { VersionStore } from '../src/store.js';
 
@@ -91,5 +92,103 @@ describe('VersionStore', () => {
 
     expect([...store.failures.keys()]).toEqual(['a', 'c']);
     expect(store.failures.get('a')?.failures).toBe(2);
+  });
+});
+
+describe('VersionStore.warmPinned', () => {
+  const warm = (store: VersionStore, options: unknown) =>
+    store.warmPinned('db', options as never, 'AWSCURRENT', READ_OPTION_NAMES);
+
+  it('finds the default entry for options that name no stage', () => {
+    const store = new VersionStore(10, () => {});
+    store.store(selector('db'), entryFor(selector('db')));
+
+    expect(warm(store, {})?.key).toBe('db');
+    expect(warm(store, { signal: new AbortController().signal })?.key).toBe('db');
+  });
+
+  it.each([
+    ['null', null],
+    ['a number', 42],
+    ['a string', 'AWSCURRENT'],
+  ])('leaves options that are %s to the slow path, which reports them', (_label, options) => {
+    const store = new VersionStore(10, () => {});
+    store.store(selector('db'), entryFor(selector('db')));
+
+    expect(warm(store, options)).toBeUndefined();
+  });
+
+  it('leaves a read naming both a stage and a version id to the slow path, even when that version is held', () => {
+    const store = new VersionStore(10, () => {});
+    const pinned = selector('db', { versionId: 'v9' });
+    store.store(pinned, entryFor(pinned));
+
+    expect(warm(store, { versionId: 'v9', versionStage: 'AWSCURRENT' })).toBeUndefined();
+    expect(warm(store, { versionId: 'v9', versionStage: 'AWSPREVIOUS' })).toBeUndefined();
+  });
+});
+
+describe('VersionStore after a pinned version of a secret is evicted', () => {
+  // A stage and a version id may be spelt alike: each is still its own entry.
+  const previousStage = selector('db', { versionStage: 'AWSPREVIOUS' });
+  const pendingStage = selector('db', { versionStage: 'AWSPENDING' });
+  const previousId = selector('db', { versionId: 'AWSPREVIOUS' });
+  const otherId = selector('db', { versionId: 'v9' });
+
+  /** A store of two entries holding `kept` after `evicted` was pushed out by another secret. */
+  function evictOne(evicted: Selector, kept: Selector): VersionStore {
+    const store = new VersionStore(2, () => {});
+    store.store(evicted, entryFor(evicted));
+    store.store(kept, entryFor(kept));
+    store.store(selector('other'), entryFor(selector('other')));
+    expect([...store.entries.keys()].sort()).toEqual([kept.key, 'other'].sort());
+    return store;
+  }
+
+  const readOf = (target: Selector): ReadOptions =>
+    target.versionId === undefined
+      ? { versionStage: target.versionStage as string }
+      : { versionId: target.versionId };
+
+  it.each([
+    ['a stage', 'another stage', previousStage, pendingStage],
+    ['a version id', 'another version id', otherId, previousId],
+    ['a stage', 'a version id', previousStage, otherId],
+    ['a version id', 'a stage', otherId, previousStage],
+    ['a stage', 'the version id spelt like it', previousStage, previousId],
+    ['a version id', 'the stage spelt like it', previousId, previousStage],
+  ])('once %s is evicted, still finds %s warm', (_evictedLabel, _keptLabel, evicted, kept) => {
+    const store = evictOne(evicted, kept);
+
+    expect(store.warmPinned('db', readOf(kept), 'AWSCURRENT', READ_OPTION_NAMES)?.key).toBe(kept.key);
+    expect(store.warmPinned('db', readOf(evicted), 'AWSCURRENT', READ_OPTION_NAMES)).toBeUndefined();
+  });
+
+  it.each([
+    ['a stage', 'the version id spelt like it', previousStage, previousId],
+    ['a version id', 'the stage spelt like it', previousId, previousStage],
+    ['a stage', 'another stage', previousStage, pendingStage],
+  ])('once %s is evicted, still drops %s on invalidate', (_evictedLabel, _keptLabel, evicted, kept) => {
+    const store = evictOne(evicted, kept);
+
+    store.invalidate('db');
+
+    expect([...store.entries.keys()]).toEqual(['other']);
+  });
+
+  it('reports each version invalidate drops as deleted', () => {
+    const removed: Array<[string, string]> = [];
+    const store = new VersionStore(10, (entry, reason) => removed.push([entry.key, reason]));
+    for (const target of [selector('db'), previousStage, otherId]) store.store(target, entryFor(target));
+
+    store.invalidate('db');
+
+    expect(removed.sort()).toEqual(
+      [
+        ['db', 'delete'],
+        [previousStage.key, 'delete'],
+        [otherId.key, 'delete'],
+      ].sort(),
+    );
   });
 });
