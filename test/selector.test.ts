@@ -168,6 +168,36 @@ describe('resolveSelector', () => {
     expect(error.message).toContain('`options`');
   });
 
+  it('accepts an AbortSignal, or any object with a boolean `aborted` and an `addEventListener`', () => {
+    const duckTyped = { aborted: false, addEventListener: () => {} };
+
+    expect(selector('prod/db', { signal: new AbortController().signal }).key).toBe('prod/db');
+    expect(selector('prod/db', { signal: duckTyped }).key).toBe('prod/db');
+  });
+
+  it.each([
+    ['null', null, 'null'],
+    ['a string', 'abort', 'a string of length 5'],
+    ['an object without `aborted`', { addEventListener: () => {} }, 'a value of type object'],
+    [
+      'an object whose `aborted` is not a boolean',
+      { aborted: 'no', addEventListener: () => {} },
+      'a value of type object',
+    ],
+    ['an object without `addEventListener`', { aborted: false }, 'a value of type object'],
+    [
+      'a function dressed as a signal',
+      Object.assign(() => {}, { aborted: false, addEventListener: () => {} }),
+      'a value of type function',
+    ],
+  ])('rejects a signal that is %s with INVALID_ARGUMENT naming `signal`', (_label, signal, described) => {
+    const error = rejection('prod/db', { signal });
+
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    expect(error.secretId).toBe('prod/db');
+    expect(error.message).toBe(`Expected \`signal\` to be an AbortSignal, got ${described}.`);
+  });
+
   it('returns the error rather than throwing it', () => {
     expect(() => resolveSelector('', undefined, 'AWSCURRENT')).not.toThrow();
   });
