@@ -361,6 +361,7 @@ function closestName(key: string, names: readonly string[]): string | undefined 
   for (const name of names) {
     // Fewer edits than the key has characters: `x` is not a misspelling of `as`.
     const limit = Math.min(key.length - 1, Math.max(2, Math.ceil(Math.max(key.length, name.length) / 3)));
+    // Stryker disable next-line ConditionalExpression: a fast path; the distance is at least the difference in length, so the check below rejects such a name anyway.
     if (Math.abs(key.length - name.length) > limit) continue;
     const distance = editDistance(lower, name.toLowerCase());
     if (distance <= limit && distance < closestDistance) {
@@ -373,6 +374,7 @@ function closestName(key: string, names: readonly string[]): string | undefined 
 
 /** Edits (insert, delete, replace, swap two neighbours) that turn `a` into `b`: optimal string alignment. */
 function editDistance(a: string, b: string): number {
+  // Stryker disable next-line ArrayDeclaration: read only when i > 1, by which time it holds row i - 2; its first value is never read.
   let beforePrevious: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {

@@ -129,6 +129,7 @@ describe('resolveOptions', () => {
     ['an empty string', ''],
     ['257 characters', 'a'.repeat(257)],
     ['a number', 7],
+    ['an array holding a stage', ['AWSCURRENT']],
   ])('throws a TypeError naming `versionStage` for %s', (_label, versionStage) => {
     expect(resolveUntyped({ versionStage })).toThrow(TypeError);
     expect(resolveUntyped({ versionStage })).toThrow(/`versionStage`/);
@@ -147,6 +148,15 @@ describe('resolveOptions', () => {
   it('throws a TypeError naming `source` for a source without getSecretValue()', () => {
     expect(resolveUntyped({ source: {} })).toThrow(TypeError);
     expect(resolveUntyped({ source: {} })).toThrow(/`source`/);
+  });
+
+  it.each([
+    ['clock', 'an object with a `now()` method'],
+    ['client', 'a SecretsManagerClient or an object with a `send()` method'],
+    ['source', 'an object with a `getSecretValue()` method'],
+  ])('says `%s` must be %s when it is null', (name, expected) => {
+    expect(resolveUntyped({ [name]: null })).toThrow(TypeError);
+    expect(resolveUntyped({ [name]: null })).toThrow(`Expected \`${name}\` to be ${expected}, got null.`);
   });
 
   it('throws a TypeError naming both when given both a client and a source', () => {
