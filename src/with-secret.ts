@@ -142,7 +142,13 @@ export async function withSecret<R>(
   const as = options.as ?? 'string';
   if (!ACCESSORS.has(as))
     throw invalidArgument(secretId, "Expected `as` to be 'string', 'binary' or 'json'.");
-  const problem = as === 'json' ? schemaProblem(options.schema) : undefined;
+  // A schema on a string or binary read would be ignored, as an unknown option would: the same error, then.
+  const problem =
+    as === 'json'
+      ? schemaProblem(options.schema)
+      : options.schema === undefined
+        ? undefined
+        : "Expected `schema` only with as: 'json'.";
   if (problem !== undefined) throw invalidArgument(secretId, problem);
   const { schema } = options;
   const readValue = (entry: CachedVersion): Promise<unknown> =>

@@ -404,3 +404,20 @@ describe('withSecret arguments', () => {
     expect(source.callsFor('db')).toBe(1);
   });
 });
+
+describe('withSecret schema', () => {
+  it.each(['string', 'binary'] as const)(
+    'rejects a schema with as: %s, which would ignore it',
+    async (as) => {
+      const { source, cache } = setup();
+      source.put('db', 'pw1');
+      await expect(
+        cache.withSecret('db', () => 1, { as, schema: z.string(), shouldRefresh: () => false } as never),
+      ).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: "Expected `schema` only with as: 'json'.",
+      });
+      expect(source.calls).toHaveLength(0);
+    },
+  );
+});
