@@ -180,6 +180,7 @@ describe('withSecrets', () => {
       expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
     );
     expect(() => withSecrets({}, 'nope' as never, { cache })).toThrow(TypeError);
+    expect(() => withSecrets({}, 'nope' as never, { cache })).toThrow('Expected `handler` to be a function.');
     expect(() => withSecrets({}, handler, { cache: {} as never })).toThrow(
       'Expected `cache` of withSecrets to be a SecretCache.',
     );

@@ -1,7 +1,9 @@
 import { inspect } from 'node:util';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import middy from '@middy/core';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it, vi } from 'vitest';
-import { isSecretCacheError, SecretCache, type SecretCacheError } from '../src/index.js';
+import { isSecretCacheError, SecretCache, type SecretCacheError, secret } from '../src/index.js';
 import { secretsMiddleware } from '../src/middy.js';
 import { ordersEnvironment, ordersManifest, ordersValues, putOrders, TTL_MS } from './fixtures/orders.js';
 import { answer, batchOfAll, importHandlers, nextTurns } from './support/handler-tests.js';
@@ -97,6 +99,63 @@ describe('secretsMiddleware with middy', () => {
     expect((request.context as unknown as Record<string, unknown>).secrets).toMatchObject({
       stripeKey: ordersValues(1).stripeKey,
     });
+  });
+
+  it('leaves context.secrets replaceable and removable, like the properties middy’s own middlewares set', async () => {
+    const { cache } = ordersEnvironment();
+    const middleware = secretsMiddleware(ordersManifest, { cache });
+    const request = { context: lambdaContext('req-1') as unknown as Record<string, unknown> };
+    await middleware.before(request as never);
+
+    request.context.secrets = 'replaced by a later middleware';
+    const replaced = request.context.secrets;
+    const deleted = delete request.context.secrets;
+
+    expect(replaced).toBe('replaced by a later middleware');
+    expect(deleted).toBe(true);
+    expect('secrets' in request.context).toBe(false);
+  });
+
+  it('works with no options: a cache of its own, the secrets on context.secrets', async () => {
+    const sm = mockClient(SecretsManagerClient);
+    try {
+      sm.on(GetSecretValueCommand).resolves({
+        Name: 'a',
+        ARN: 'arn:a',
+        VersionId: 'v1',
+        VersionStages: ['AWSCURRENT'],
+        SecretString: 'A',
+      });
+      const handler = middy()
+        .use(secretsMiddleware({ a: secret.string('a') }))
+        .handler(async (_event, received) => received.secrets.a);
+
+      expect(await handler({}, context('req-1'))).toBe('A');
+      expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    } finally {
+      sm.restore();
+    }
+  });
+
+  it('puts the secrets under the contextKey given', async () => {
+    const { cache } = ordersEnvironment();
+    const handler = middy()
+      .use(secretsMiddleware(ordersManifest, { cache, contextKey: 'vault' }))
+      .handler(async (_event, received) => [received.vault.stripeKey, 'secrets' in received]);
+
+    expect(await handler({}, context('req-1'))).toEqual([ordersValues(1).stripeKey, false]);
+  });
+
+  it.each([
+    ['an empty string', ''],
+    ['a number', 42],
+  ])('throws a TypeError for a contextKey that is %s', (_label, contextKey) => {
+    const cache = new SecretCache({ source: { getSecretValue: () => Promise.reject(new Error('unused')) } });
+
+    expect(() => secretsMiddleware({}, { cache, contextKey } as never)).toThrow(TypeError);
+    expect(() => secretsMiddleware({}, { cache, contextKey } as never)).toThrow(
+      'Expected `contextKey` to be a non-empty string.',
+    );
   });
 
   it('throws at once for a malformed contextKey, manifest or cache', () => {
