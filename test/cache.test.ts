@@ -7,6 +7,7 @@ import { isSecretCacheError, type SecretCacheError } from '../src/errors.js';
 import type { ReadOptions } from '../src/options.js';
 import type { SecretRequest, SecretVersion } from '../src/source.js';
 import { deferred, FakeClock, FakeSource } from './support/fakes.js';
+import { propertyRuns } from './support/runs.js';
 
 const TTL = 60_000;
 const SECRET_VALUE = 'hunter2-very-secret-password';
@@ -620,7 +621,7 @@ describe('cache keys never collide (hardening defect 3)', () => {
           expect(JSON.parse(outcome.value)).toEqual([id, stage, by?.versionId ?? null]);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 });

@@ -7,6 +7,7 @@ import { secret } from '../src/manifest.js';
 import { parseSecretRef, type SecretRef } from '../src/secret-ref.js';
 import { expectNoFragment, renderingsOf } from './support/leaks.js';
 import { MemoryClient } from './support/memory-client.js';
+import { propertyRuns } from './support/runs.js';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:myapp/prod/db-AbCdEf';
 const VERSION_ID = 'EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE';
@@ -309,7 +310,7 @@ describe('parseSecretRef: properties', () => {
         };
         expect(() => secret.string(secretId, selector)).not.toThrow();
       }),
-      { numRuns: 2_000 },
+      { numRuns: propertyRuns(2_000) },
     );
   });
 });

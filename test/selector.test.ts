@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { isSecretCacheError, type SecretCacheError } from '../src/errors.js';
 import type { ReadOptions } from '../src/options.js';
 import { resolveSelector, type Selector, schemaProblem } from '../src/selector.js';
+import { propertyRuns } from './support/runs.js';
 
 /** Resolves a selector that must be valid; fails the test with the error otherwise. */
 function selector(secretId: unknown, options?: unknown, defaultStage = 'AWSCURRENT'): Selector {
@@ -242,7 +243,7 @@ describe('cache keys', () => {
         if (isSecretCacheError(a) || isSecretCacheError(b) || a.key !== b.key) return;
         expect([a.secretId, a.versionStage, a.versionId]).toEqual([b.secretId, b.versionStage, b.versionId]);
       }),
-      { numRuns: 2_000 },
+      { numRuns: propertyRuns(2_000) },
     );
   });
 });
