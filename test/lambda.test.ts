@@ -184,6 +184,9 @@ describe('withSecrets', () => {
     expect(() => withSecrets({}, handler, { cache: {} as never })).toThrow(
       'Expected `cache` of withSecrets to be a SecretCache.',
     );
+    expect(() => withSecrets({}, handler, { cache: null as never })).toThrow(
+      'Expected `cache` of withSecrets to be a SecretCache.',
+    );
   });
 
   it('throws a TypeError for an unknown option, suggesting the one meant', () => {

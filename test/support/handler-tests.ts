@@ -23,10 +23,17 @@ export function importHandlers<M>(load: () => Promise<M>): ImportedHandlers<M> {
     unhandled.push(reason);
   };
   let module: M | undefined;
+  let importError: unknown;
 
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
-    module = await load();
+    // A module that throws at import fails every test that reads it, rather than the hook: a failed hook only
+    // skips the file's tests, which Stryker's vitest runner counts as a mutant that survived.
+    try {
+      module = await load();
+    } catch (error) {
+      importError = error;
+    }
   });
 
   afterAll(() => {
@@ -36,6 +43,7 @@ export function importHandlers<M>(load: () => Promise<M>): ImportedHandlers<M> {
   return {
     unhandled,
     get module(): M {
+      if (importError !== undefined) throw importError;
       if (module === undefined)
         throw new Error('The handler module is imported in beforeAll: read it in a test.');
       return module;
