@@ -51,3 +51,20 @@ describe('what load resolves to, rendered', () => {
     expect(JSON.parse(JSON.stringify(secrets))).toEqual({ apiKey: '<redacted>', 'db-url': '<redacted>' });
   });
 });
+
+describe('a manifest entry named toJSON', () => {
+  it('is rejected before any fetch, saying it would decide the JSON rendering', async () => {
+    const source = new FakeSource();
+    source.put('prod/api', API_KEY);
+    const cache = new SecretCache({ source });
+
+    const error = await cache.load({ toJSON: secret.string('prod/api') }).catch((e: unknown) => e);
+
+    expect(error).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message:
+        'Manifest entry `toJSON`: Expected no manifest entry named `toJSON`: it would decide how the loaded secrets are rendered as JSON.',
+    });
+    expect(source.calls).toEqual([]);
+  });
+});
