@@ -43,9 +43,9 @@ const WITH_SECRETS_OPTIONS = ['cache'] as const satisfies ReadonlyArray<keyof Wi
  * Wraps a Lambda handler so that every invocation gets the manifest's secrets, loaded and typed.
  *
  * Loading starts when `withSecrets` is called, at module level, so it overlaps the Lambda init phase; the
- * first invocation waits for it. If it fails, the process does not crash at import: the first invocation
- * rejects with that error (`LOAD_FAILED`, listing each failed entry), and the next one loads again (subject
- * to the cache's backoff of the failed secrets). Every invocation then calls `cache.load(manifest)`, which
+ * first invocation waits for it. If it fails, the process does not crash at import: each invocation loads again,
+ * subject to the cache's backoff of the failed secrets (within it, an invocation rejects at once with the same
+ * `LOAD_FAILED`, listing each failed entry, without calling AWS; after it, AWS is asked again). Every invocation then calls `cache.load(manifest)`, which
  * calls AWS only for values that expired, and refreshes ahead of expiry like any other read.
  *
  * The default clock reads `Date.now()` at most once per event-loop turn and forgets it within the same turn,

@@ -108,8 +108,8 @@ const SECRETS_MIDDLEWARE_OPTIONS = ['cache', 'contextKey'] as const satisfies Re
  * typed, on the Lambda context (`context.secrets` by default).
  *
  * Like `withSecrets` from `secretcache/lambda`, it starts loading when it is created, at module level, so the
- * fetch overlaps the init phase; an initial failure never crashes the import but fails the first invocation,
- * and the next one loads again. Each invocation loads from the cache, which calls AWS only for values that
+ * fetch overlaps the init phase; an initial failure never crashes the import; each invocation loads again,
+ * subject to the cache's backoff of the failed secrets. Each invocation loads from the cache, which calls AWS only for values that
  * expired. The secrets are put on the context as a non-enumerable property, so logging the context object
  * does not print them. `@middy/core` is an optional peer dependency; this module does not import it.
  *

@@ -10,8 +10,9 @@ const noop = (): void => {};
  * phase), and returns what each invocation calls for its secrets. Shared by the Lambda wrapper and the middy
  * middleware; not exported from the package.
  *
- * The first invocation waits for that initial load and rethrows its error if it failed; every invocation
- * after that calls `load` again, which answers from memory while the values are fresh. The first invocation
+ * The first invocation waits for that initial load and, if it failed, loads again (within the backoff of the
+ * failed secrets that fails at once with the same errors, without calling AWS); every invocation after that
+ * calls `load` again, which answers from memory while the values are fresh. The first invocation
  * also loads again once the initial load succeeded: it costs no AWS call then, but a sandbox initialised
  * ahead of its first event (provisioned concurrency) may have sat idle past the TTL, and its first event must
  * not see values older than the cache allows.
@@ -30,14 +31,16 @@ export function preload<M extends Manifest>(
   const loader = cache ?? new SecretCache();
   let init: Promise<LoadedSecrets<M>> | undefined = loader.load(manifest);
   // Nobody awaits the initial load until the first event arrives. Without a handler its failure would be an
-  // unhandled rejection, which ends the process; it is rethrown to the first invocation instead.
+  // unhandled rejection, which ends the process. The first invocation loads again instead: within the failed
+  // secrets' backoff that answers at once with the same errors, without calling AWS; after it (a sandbox that
+  // idled before its first event), it fetches anew rather than failing with an old error.
   init.catch(noop);
   const load = (): Promise<LoadedSecrets<M>> => loader.load(manifest);
   return () => {
     if (init === undefined) return load();
     const first = init;
     init = undefined;
-    return first.then(load);
+    return first.then(load, load);
   };
 }
 

@@ -102,6 +102,20 @@ describe('withSecrets', () => {
     expect(client.calls).toEqual([batchOfAll, batchOfAll]);
   });
 
+  it('loads again on a first invocation that comes after a failed initial load backed off (provisioned concurrency)', async () => {
+    const { cache, client, clock } = ordersEnvironment();
+    client.failWith = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const handler = withSecrets(ordersManifest, async (_event, _context, secrets) => secrets.stripeKey, {
+      cache,
+    });
+    await vi.waitFor(() => expect(cache.stats().errors).toBe(3));
+    client.failWith = undefined;
+    clock.advance(60_000); // the sandbox idled past every backoff before its first event
+
+    expect(await handler({}, lambdaContext('req-1'))).toBe(ordersValues(1).stripeKey);
+    expect(client.calls).toEqual([batchOfAll, batchOfAll]);
+  });
+
   it('shares the initial load between invocations that arrive before it answers', async () => {
     const { cache, client } = ordersEnvironment();
     const gate = deferred();
