@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { inspect } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SecretCache } from '../src/cache.js';
 import type { FetchEvent, StaleEvent } from '../src/events.js';
@@ -295,5 +295,96 @@ describe('what keeps the process alive', () => {
     await cache.getSecretString('db');
     expect(cache.stats().inflight).toBe(1);
     expect(timers()).toBe(before);
+  });
+});
+
+describe('survivors of mutation testing, killed', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
+
+  it('gives each schema its own output on warm JSON reads that alternate schemas', async () => {
+    const { cache, put } = setup();
+    put('"one"');
+    const Lower = z.string().transform((text) => text.toLowerCase());
+    expect(await cache.getSecretJson('db', { schema: Upper })).toBe('ONE');
+    expect(await cache.getSecretJson('db', { schema: Lower })).toBe('one');
+    expect(await cache.getSecretJson('db', { schema: Upper })).toBe('ONE');
+    expect(await cache.getSecretJson('db', { schema: Lower })).toBe('one');
+  });
+
+  it('holds the process while refreshNow waits for its fetch', async () => {
+    const { source, cache, put } = setup();
+    put('"one"');
+    const gate = deferred();
+    source.gate = gate.promise;
+    const before = timers();
+    const refresh = cache.refreshNow('db');
+    expect(timers()).toBe(before + 1);
+    gate.resolve();
+    await refresh;
+  });
+
+  it('removes its abort listener when refreshNow succeeds', async () => {
+    const { cache, put } = setup();
+    put('"one"');
+    const signal = new AbortController().signal;
+    await cache.refreshNow('db', { signal });
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
+  it('rejects withSecret with ABORTED when its signal fires during the refresh after a rejection', async () => {
+    const { source, cache, put } = setup();
+    put('"one"');
+    const controller = new AbortController();
+    const gate = deferred();
+    const call = cache.withSecret(
+      'db',
+      () => {
+        source.gate = gate.promise;
+        throw new Error('rejected');
+      },
+      { shouldRefresh: () => true, signal: controller.signal },
+    );
+    await settle();
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ code: 'ABORTED' });
+    gate.resolve();
+  });
+
+  it('rejects withSecret with ABORTED when its signal fired while fn ran', async () => {
+    const { cache, put } = setup();
+    put('"one"');
+    const controller = new AbortController();
+    const call = cache.withSecret(
+      'db',
+      () => {
+        controller.abort();
+        throw new Error('rejected');
+      },
+      { shouldRefresh: () => true, signal: controller.signal },
+    );
+    await expect(call).rejects.toMatchObject({ code: 'ABORTED' });
+  });
+
+  it('lets a refresh-ahead through exactly when the backoff of a failed one ends', async () => {
+    const { source, clock, cache, put } = setup({ backoff: { baseMs: 1_000, maxMs: 1_000 } });
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0); // backoff exactly 500 ms
+    try {
+      put('"one"');
+      await cache.getSecretString('db');
+      source.failWith = () => Object.assign(new Error('unavailable'), { name: 'ServiceUnavailable' });
+      clock.advance(TTL - REFRESH_AHEAD);
+      await cache.getSecretString('db');
+      await settle();
+      clock.advance(499);
+      await cache.getSecretString('db');
+      await settle();
+      expect(source.calls).toHaveLength(2);
+      clock.advance(1);
+      await cache.getSecretString('db');
+      await settle();
+      expect(source.calls).toHaveLength(3);
+    } finally {
+      random.mockRestore();
+    }
   });
 });
