@@ -92,6 +92,30 @@ function remember<K, V>(map: Map<K, V> | undefined, key: K, value: V): Map<K, V>
   return target;
 }
 
+/**
+ * The outcome remembered in `byField` for `field` and `schema`, made by `make` on first use. Both levels are
+ * bounded by {@link remember}.
+ */
+function outcome(
+  byField: Map<string, Map<object, Promise<unknown>>>,
+  field: string,
+  schema: StandardSchemaV1 | undefined,
+  make: () => Promise<unknown>,
+): Promise<unknown> {
+  const schemaKey = schema ?? NO_SCHEMA;
+  let bySchema = byField.get(field);
+  let result = bySchema?.get(schemaKey);
+  if (result === undefined) {
+    result = settled(make());
+    if (bySchema === undefined) {
+      bySchema = new Map();
+      remember(byField, field, bySchema);
+    }
+    remember(bySchema, schemaKey, result);
+  }
+  return result;
+}
+
 function settled<T>(promise: Promise<T>): Promise<T> {
   // Outcomes are stored and handed to many readers; a stored rejection must never count as unhandled.
   promise.catch(() => {});
@@ -199,23 +223,13 @@ export class CachedVersion {
    * and schema for this version, then shared.
    */
   readField(key: string, schema: StandardSchemaV1 | undefined): Promise<unknown> {
-    const schemaKey = schema ?? NO_SCHEMA;
-    let bySchema = this.#fields?.get(key);
-    let result = bySchema?.get(schemaKey);
-    if (result === undefined) {
-      result = settled(
-        this.readJson().then((value) => {
-          const field = pickField(this.secretId, value, key);
-          return schema === undefined ? field : validateSecretJson(this.secretId, schema, field);
-        }),
-      );
-      if (bySchema === undefined) {
-        bySchema = new Map();
-        this.#fields = remember(this.#fields, key, bySchema);
-      }
-      remember(bySchema, schemaKey, result);
-    }
-    return result;
+    this.#fields ??= new Map();
+    return outcome(this.#fields, key, schema, () =>
+      this.readJson().then((value) => {
+        const field = pickField(this.secretId, value, key);
+        return schema === undefined ? field : validateSecretJson(this.secretId, schema, field);
+      }),
+    );
   }
 
   /**
@@ -225,12 +239,9 @@ export class CachedVersion {
    */
   readRef(key: string | undefined, schema: StandardSchemaV1 | undefined): Promise<unknown> {
     if (key === undefined && schema === undefined) return this.readString();
+    this.#refs ??= new Map();
     // '' is never a key: an empty field of a reference means none.
-    const field = key ?? '';
-    const schemaKey = schema ?? NO_SCHEMA;
-    let bySchema = this.#refs?.get(field);
-    let result = bySchema?.get(schemaKey);
-    if (result === undefined) {
+    return outcome(this.#refs, key ?? '', schema, () => {
       const text =
         key === undefined
           ? this.readString()
@@ -238,16 +249,10 @@ export class CachedVersion {
               const picked = pickField(this.secretId, value, key);
               return typeof picked === 'string' ? picked : JSON.stringify(picked);
             });
-      result = settled(
-        schema === undefined ? text : text.then((value) => validateSecretJson(this.secretId, schema, value)),
-      );
-      if (bySchema === undefined) {
-        bySchema = new Map();
-        this.#refs = remember(this.#refs, field, bySchema);
-      }
-      remember(bySchema, schemaKey, result);
-    }
-    return result;
+      return schema === undefined
+        ? text
+        : text.then((value) => validateSecretJson(this.secretId, schema, value));
+    });
   }
 
   /** The record `getSecretValue` returns; shared for string secrets, a copy of its own for binary ones. */

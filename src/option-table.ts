@@ -268,7 +268,7 @@ function expectation(spec: OptionSpec, path: string): string {
  * import { optionsMarkdown } from './option-table.js';
  * import { SECRET_CACHE_OPTIONS } from './options.js';
  *
- * console.log(optionsMarkdown(SECRET_CACHE_OPTIONS)); // | option | value | default | meaning | ...
+ * const table = optionsMarkdown(SECRET_CACHE_OPTIONS); // '| option | value | default | meaning |\n| --- ...'
  * ```
  */
 export function optionsMarkdown(table: OptionTable): string {
