@@ -3,7 +3,14 @@ import { defineConfig } from 'tsup';
 const common = {
   // One entry per subpath export. Splitting puts the code they share (the cache) in one chunk per format, so
   // `secretcache` and `secretcache/lambda` use one SecretCache class, and the core entry never loads the others.
-  entry: { index: 'src/index.ts', lambda: 'src/lambda.ts', middy: 'src/middy.ts', env: 'src/env.ts' },
+  entry: {
+    index: 'src/index.ts',
+    lambda: 'src/lambda.ts',
+    middy: 'src/middy.ts',
+    env: 'src/env.ts',
+    rotation: 'src/rotation.ts',
+    pg: 'src/pg.ts',
+  },
   dts: true,
   sourcemap: true,
   target: 'node20',

@@ -39,6 +39,7 @@ import {
 import { AwsSecretSource, toSecretCacheError } from './source.js';
 import { type Failure, NO_OPTIONS, VersionStore } from './store.js';
 import {
+  attachAccess,
   type SecretAs,
   type WithSecretAccess,
   type WithSecretOptions,
@@ -186,6 +187,7 @@ export class SecretCache {
       maxEntries,
       this.#defaultStage,
     );
+    attachAccess(this, this.#withSecretAccess);
   }
 
   /**

@@ -113,6 +113,21 @@ export interface WithSecretAccess {
   worked(rejected: CachedVersion, used: CachedVersion): void;
 }
 
+// A registry-wide symbol, so that `secretcache/pg` finds a cache's insides also when the cache comes from the
+// other build (ESM and CommonJS loaded side by side).
+const ACCESS = Symbol.for('secretcache.withSecretAccess');
+
+/** Attaches `access` to `cache`, non-enumerable: integrations (`secretcache/pg`) reach it with {@link accessOf}. */
+export function attachAccess(cache: object, access: WithSecretAccess): void {
+  Object.defineProperty(cache, ACCESS, { value: access });
+}
+
+/** The {@link WithSecretAccess} of a `SecretCache`, or `undefined` for anything else. */
+export function accessOf(cache: unknown): WithSecretAccess | undefined {
+  if (typeof cache !== 'object' || cache === null) return undefined;
+  return (cache as { readonly [ACCESS]?: WithSecretAccess })[ACCESS];
+}
+
 const ACCESSORS: ReadonlySet<string> = new Set(['string', 'binary', 'json']);
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   'as',

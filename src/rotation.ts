@@ -1,0 +1,10 @@
+// `secretcache/rotation`: a Lambda handler for Secrets Manager's four-step rotation protocol, and targets for it.
+export type {
+  CreatePendingContext,
+  PendingContext,
+  RotationEvent,
+  RotationStep,
+  RotationTarget,
+  RotationVersion,
+} from './rotation/contract.js';
+export { isRotationError, RotationError, type RotationErrorCode } from './rotation/errors.js';
