@@ -8,3 +8,8 @@ export type {
   RotationVersion,
 } from './rotation/contract.js';
 export { isRotationError, RotationError, type RotationErrorCode } from './rotation/errors.js';
+export {
+  type PostgresConnectionOptions,
+  type PostgresTargetOptions,
+  postgresTarget,
+} from './rotation/postgres-target.js';
