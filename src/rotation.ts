@@ -9,7 +9,13 @@ export type {
 } from './rotation/contract.js';
 export { isRotationError, RotationError, type RotationErrorCode } from './rotation/errors.js';
 export {
+  type RotationHandlerOptions,
+  type RotationLogEntry,
+  rotationHandler,
+} from './rotation/handler.js';
+export {
   type PostgresConnectionOptions,
   type PostgresTargetOptions,
   postgresTarget,
 } from './rotation/postgres-target.js';
+export type { RotationOutcome } from './rotation/steps.js';
