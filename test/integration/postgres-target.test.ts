@@ -1,4 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  GetSecretValueCommand,
+  RotateSecretCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type {
@@ -8,8 +14,10 @@ import type {
   RotationVersion,
 } from '../../src/rotation/contract.js';
 import { isRotationError, RotationError } from '../../src/rotation/errors.js';
+import { rotationHandler } from '../../src/rotation/handler.js';
 import { postgresTarget } from '../../src/rotation/postgres-target.js';
 import { expectNoFragment, renderingsOf } from '../support/leaks.js';
+import { type MotoServer, startMotoServer } from '../support/moto.js';
 import { type PostgresServer, startPostgres } from '../support/postgres.js';
 
 // postgresTarget against a real PostgreSQL: real roles, real logins, real SQLSTATEs. The rotation contexts are
@@ -741,5 +749,119 @@ describe('SQL injection through a secret', () => {
     );
     expect(rows).toEqual([{ member: `${name}_clone` }]);
     expect(await loginFailure(`${name}_clone`, pending.password)).toBeUndefined();
+  });
+});
+
+describe('rotationHandler(postgresTarget(...)) through moto_server', () => {
+  let moto: MotoServer;
+  let client: SecretsManagerClient;
+
+  beforeAll(async () => {
+    moto = await startMotoServer();
+    client = moto.client();
+    await client.send(
+      new CreateSecretCommand({ Name: SUPERUSER_ID, SecretString: JSON.stringify(superuserSecret()) }),
+    );
+  });
+
+  afterAll(async () => {
+    client?.destroy();
+    await moto?.stop();
+  });
+
+  /** moto answers a GetSecretValue without a stage with the first version ever: always name one. */
+  async function stage(secretId: string, versionStage: string): Promise<{ id: string; value: Secret }> {
+    const out = await client.send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionStage: versionStage }),
+    );
+    return { id: String(out.VersionId), value: JSON.parse(String(out.SecretString)) as Secret };
+  }
+
+  /** A secret for a new role, rotation enabled (moto: rules, no immediate rotation, no Lambda). */
+  async function rotatedSecret(): Promise<{ secretId: string; name: string }> {
+    const name = roleName();
+    const secretId = `e2e/${name}`;
+    const initial = secretOf(name, newPassword());
+    await createRole(name, initial.password);
+    await client.send(new CreateSecretCommand({ Name: secretId, SecretString: JSON.stringify(initial) }));
+    await client.send(
+      new RotateSecretCommand({
+        SecretId: secretId,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        RotateImmediately: false,
+      }),
+    );
+    return { secretId, name };
+  }
+
+  /**
+   * What Secrets Manager does before it invokes createSecret: a version with the token, AWSPENDING and no value.
+   * moto makes one when RotateSecret names a Lambda that does not exist, then fails the call (expected).
+   */
+  async function stagePending(secretId: string, token: string): Promise<void> {
+    try {
+      await client.send(
+        new RotateSecretCommand({
+          SecretId: secretId,
+          ClientRequestToken: token,
+          RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:no-such-function',
+          RotationRules: { AutomaticallyAfterDays: 30 },
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: unknown }).name !== 'ResourceNotFoundException') throw error;
+    }
+  }
+
+  async function rotateFully(handler: ReturnType<typeof rotationHandler>, secretId: string): Promise<string> {
+    const token = randomUUID();
+    await stagePending(secretId, token);
+    for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) {
+      await handler({ Step, SecretId: secretId, ClientRequestToken: token });
+    }
+    return token;
+  }
+
+  it('single user: three rotations, each AWSCURRENT logs in and the one before it no longer does', async () => {
+    const { secretId, name } = await rotatedSecret();
+    const handler = rotationHandler(singleUser(), { client, log: false });
+
+    for (let rotation = 0; rotation < 3; rotation++) {
+      const before = await stage(secretId, 'AWSCURRENT');
+      const token = await rotateFully(handler, secretId);
+      const after = await stage(secretId, 'AWSCURRENT');
+
+      expect(after.id).toBe(token);
+      expect(after.value).toEqual({ ...before.value, password: after.value.password });
+      expect(await loginFailure(after.value.username, after.value.password)).toBeUndefined();
+      expect(await loginFailure(name, before.value.password)).toBe('28P01');
+      expect((await stage(secretId, 'AWSPREVIOUS')).id).toBe(before.id);
+    }
+    await expectNoTargetConnections();
+  });
+
+  it('alternating users: three rotations alternate the users, and AWSPREVIOUS keeps logging in', async () => {
+    const { secretId, name } = await rotatedSecret();
+    const table = `t_${roleName()}`;
+    await admin.query(`CREATE TABLE ${table} (v int)`);
+    await admin.query(`INSERT INTO ${table} VALUES (7)`);
+    await admin.query(`GRANT SELECT ON ${table} TO ${pg.escapeIdentifier(name)}`);
+    const handler = rotationHandler(alternating(), { client, log: false });
+    const users: string[] = [];
+
+    for (let rotation = 0; rotation < 3; rotation++) {
+      const token = await rotateFully(handler, secretId);
+      const current = await stage(secretId, 'AWSCURRENT');
+      const previous = await stage(secretId, 'AWSPREVIOUS');
+
+      expect(current.id).toBe(token);
+      users.push(current.value.username);
+      expect(await queryAs(current.value.username, current.value.password, `SELECT v FROM ${table}`)).toEqual(
+        [{ v: 7 }],
+      );
+      expect(await loginFailure(previous.value.username, previous.value.password)).toBeUndefined();
+    }
+    expect(users).toEqual([`${name}_clone`, name, `${name}_clone`]);
+    await expectNoTargetConnections();
   });
 });
