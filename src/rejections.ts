@@ -75,7 +75,17 @@ export class Rejections {
     if (known?.preferred?.entry === rejected) known.preferred = undefined;
     const rejectedId = rejected.fetchedVersionId;
     const held = this.#peek(selector.key);
-    if (held !== undefined && held !== rejected && held.fetchedVersionId !== rejectedId) return held;
+    // The stage's cached version, if it is news: not the rejected one, and not one rejected before (a pending
+    // version that worked may be rejected by the next rotation while the stage still caches the version it
+    // replaced).
+    if (
+      held !== undefined &&
+      held !== rejected &&
+      held.fetchedVersionId !== rejectedId &&
+      known?.rejected.includes(held.fetchedVersionId) !== true
+    ) {
+      return held;
+    }
 
     const state = this.#state(selector.key);
     const first = !state.rejected.includes(rejectedId);

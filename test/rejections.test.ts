@@ -313,6 +313,24 @@ describe('withSecret after a rejection: the pending version during a rotation', 
     expect(db.attempts).toEqual(['new-password']);
   });
 
+  it('follows a second single-user rotation within one TTL, never going back to the first rotation’s rejected version', async () => {
+    const { source, clock, cache } = setup();
+    source.put('db', 'pw1');
+    await cache.getSecretString('db'); // AWSCURRENT stays cached as pw1 for the whole test
+    let accepted = 'pw2';
+    const db = database(() => accepted);
+    source.stagePending('db', 'pw2');
+    await cache.withSecret('db', db.connect, { shouldRefresh }); // pw1 rejected, pending pw2 works
+    source.finishRotation('db');
+    clock.advance(10_000);
+    source.stagePending('db', 'pw3'); // the second rotation's setSecret
+    accepted = 'pw3';
+    db.attempts.length = 0;
+
+    await expect(cache.withSecret('db', db.connect, { shouldRefresh })).resolves.toBe('connected as pw3');
+    expect(db.attempts).toEqual(['pw2', 'pw3']);
+  });
+
   it('stops preferring the pending version once AWSCURRENT names another version', async () => {
     const { source, clock, cache } = setup();
     source.put('db', 'old-password');
