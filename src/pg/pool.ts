@@ -177,7 +177,8 @@ class RotatingPool extends EventEmitter implements SecretPool {
   /** Version ids PostgreSQL rejected, newest last: not used again unless a refresh names them. */
   readonly #rejected: string[] = [];
   #active: Generation | undefined;
-  readonly #retired = new Set<pg.Pool>();
+  /** Inner pools of earlier users, and their `end()` once it was called. */
+  readonly #retired = new Map<pg.Pool, Promise<void> | undefined>();
   #ended: Promise<void> | undefined;
   #isEnded = false;
 
@@ -247,10 +248,10 @@ class RotatingPool extends EventEmitter implements SecretPool {
 
   end: pg.Pool['end'] = ((callback?: () => void) => {
     if (this.#ended === undefined) {
-      const inners = [...this.#retired];
-      if (this.#active !== undefined) inners.push(this.#active.inner);
+      const endings = [...this.#retired].map(([inner, ending]) => ending ?? inner.end().catch(noop));
+      if (this.#active !== undefined) endings.push(this.#active.inner.end().catch(noop));
       this.#active = undefined;
-      this.#ended = Promise.all(inners.map((inner) => inner.end().catch(noop))).then(() => {
+      this.#ended = Promise.all(endings).then(() => {
         this.#isEnded = true;
       });
     }
@@ -279,7 +280,7 @@ class RotatingPool extends EventEmitter implements SecretPool {
     const entry = access.preferred(await access.read(this.#secretId, this.#readOptions));
     const generation = await this.#offer(entry, false);
     try {
-      return await generation.inner.connect();
+      return await this.#connectTo(generation.inner);
     } catch (error) {
       if (!isInvalidPassword(error)) throw error;
       const rejected = this.#failedWith.get(error as object) ?? entry;
@@ -287,9 +288,17 @@ class RotatingPool extends EventEmitter implements SecretPool {
       const next = await access.next(this.#secretId, this.#readOptions, rejected);
       if (next === undefined) throw error;
       if (this.#ended !== undefined) throw endedError();
-      const client = await (await this.#offer(next, true)).inner.connect();
+      const client = await this.#connectTo((await this.#offer(next, true)).inner);
       access.worked(rejected, this.#attempted.get(client) ?? next);
       return client;
+    }
+  }
+
+  async #connectTo(inner: pg.Pool): Promise<pg.PoolClient> {
+    try {
+      return await inner.connect();
+    } finally {
+      this.#endWhenNoneWaits(inner);
     }
   }
 
@@ -364,12 +373,22 @@ class RotatingPool extends EventEmitter implements SecretPool {
   }
 
   #retire(inner: pg.Pool): void {
-    this.#retired.add(inner);
-    // Ends once every checked-out client is released: queries in flight on the old user finish undisturbed.
-    inner.end().then(
-      () => this.#retired.delete(inner),
-      () => this.#retired.delete(inner),
-    );
+    this.#retired.set(inner, undefined);
+    this.#endWhenNoneWaits(inner);
+  }
+
+  /**
+   * Ends a retired inner pool once no connect waits in its queue: pg.Pool's `end()` never serves the callers
+   * already queued, so it must wait for them (they get the old user's released clients, valid until the next
+   * rotation, or a 28P01 the retry handles). `end()` itself waits for checked-out clients to be released, so
+   * queries in flight on the old user finish undisturbed.
+   */
+  #endWhenNoneWaits(inner: pg.Pool): void {
+    if (!this.#retired.has(inner) || this.#retired.get(inner) !== undefined || inner.waitingCount > 0) return;
+    const forget = () => {
+      this.#retired.delete(inner);
+    };
+    this.#retired.set(inner, inner.end().then(forget, forget));
   }
 
   #reject(versionId: string): void {
@@ -380,7 +399,7 @@ class RotatingPool extends EventEmitter implements SecretPool {
 
   #sum(count: (inner: pg.Pool) => number): number {
     let total = 0;
-    for (const inner of this.#retired) total += count(inner);
+    for (const inner of this.#retired.keys()) total += count(inner);
     if (this.#active !== undefined) total += count(this.#active.inner);
     return total;
   }

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SecretCache } from '../../src/cache.js';
 import { isSecretCacheError } from '../../src/errors.js';
 import { createPool, type SecretPool } from '../../src/pg/pool.js';
-import { deferred, FakeClock, FakeSource } from '../support/fakes.js';
 import { dbSecret, FakeDatabase, FakeDatabaseError } from '../support/fake-pg.js';
+import { deferred, FakeClock, FakeSource } from '../support/fakes.js';
 import { expectNoFragment, renderingsOf } from '../support/leaks.js';
 
 const pools: SecretPool[] = [];
@@ -16,7 +16,11 @@ function setup(poolOptions: Record<string, unknown> = {}) {
   const clock = new FakeClock();
   const database = new FakeDatabase();
   const cache = new SecretCache({ source, clock, ttlMs: 300_000, ttlJitter: 0, retry: { retries: 0 } });
-  const pool = createPool({ cache, secretId: 'db', pool: { Client: database.Client as never, ...poolOptions } });
+  const pool = createPool({
+    cache,
+    secretId: 'db',
+    pool: { Client: database.Client as never, ...poolOptions },
+  });
   pools.push(pool);
   return { source, clock, database, cache, pool };
 }
@@ -36,7 +40,14 @@ describe('createPool', () => {
 
     expect(result.rows).toEqual([{ user: 'orders_app' }]);
     expect(database.attempts).toEqual([
-      { user: 'orders_app', password: 'pw1', host: 'db.internal', port: 5432, database: 'orders', accepted: true },
+      {
+        user: 'orders_app',
+        password: 'pw1',
+        host: 'db.internal',
+        port: 5432,
+        database: 'orders',
+        accepted: true,
+      },
     ]);
   });
 
@@ -112,6 +123,27 @@ describe('createPool', () => {
     await Promise.resolve();
     expect(pool.totalCount).toBe(1);
     expect(database.openConnections).toBe(1);
+    fresh.release();
+  });
+
+  it('serves the connects queued in the old user’s pool when the user changes, then ends that pool', async () => {
+    const { source, clock, database, pool } = setup({ max: 1 });
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    database.passwords.set('orders_app_clone', 'pw2');
+    const busy = await pool.connect();
+    const queued = pool.connect(); // waits in the old pool's queue: max 1
+    await new Promise((resolve) => setImmediate(resolve));
+    source.put('db', dbSecret('orders_app_clone', 'pw2'));
+    clock.advance(300_001);
+    const fresh = await pool.connect(); // opens the new user's pool and retires the old one
+
+    busy.release();
+    const served = await queued;
+
+    await expect(served.query('select 1')).resolves.toMatchObject({ rows: [{ user: 'orders_app' }] });
+    served.release();
+    await expect.poll(() => pool.totalCount).toBe(1);
     fresh.release();
   });
 
