@@ -2,7 +2,8 @@
 // in-memory source whose first answer is a transient failure, so p-retry runs. The CommonJS copy is also loaded
 // in a child with require(esm) switched off, as on Node 20 before 20.19. The `secretcache/lambda` and
 // `secretcache/middy` subpaths are loaded both ways too, and the core entry must load neither of them (nor
-// middy), nor `secretcache/env`, which is loaded both ways as well. The `secretcache` command (package.json's
+// middy), nor `secretcache/env`, `secretcache/rotation` or `secretcache/pg` (nor pg), which are loaded both ways
+// as well. The `secretcache` command (package.json's
 // `bin`) runs a child and passes its exit code on. Run after `npm run build`.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,9 +22,9 @@ assert.ok(
   'cjs: the core entry is in require.cache',
 );
 assert.deepEqual(
-  loadedByCore.filter((file) => /\/dist\/(lambda|middy|env)\.cjs$/.test(file)),
+  loadedByCore.filter((file) => /\/dist\/(lambda|middy|env|rotation|pg)\.cjs$/.test(file)),
   [],
-  'cjs: requiring the core entry loads none of lambda.cjs, middy.cjs, env.cjs',
+  'cjs: requiring the core entry loads none of lambda.cjs, middy.cjs, env.cjs, rotation.cjs, pg.cjs',
 );
 
 const esm = await import('secretcache');
@@ -84,10 +85,18 @@ for (const entry of ['index.js', 'index.cjs']) {
   const files = reachable(entry);
   assert.ok(files.length > 1, `${entry}: the import scan follows its chunk`);
   assert.deepEqual(
-    files.filter((file) => /^(lambda|middy|env|cli)\./.test(file)),
+    files.filter((file) => /^(lambda|middy|env|cli|rotation|pg)\./.test(file)),
     [],
-    `${entry} does not import the lambda, middy, env or cli entry`,
+    `${entry} does not import the lambda, middy, env, cli, rotation or pg entry`,
   );
+  for (const file of files) {
+    const code = readFileSync(new URL(file, dist), 'utf8');
+    assert.doesNotMatch(
+      code,
+      /require\(["']pg["']\)|from\s*["']pg["']|import\(["']pg["']\)/,
+      `${file} (core) loads no pg`,
+    );
+  }
 }
 for (const file of readdirSync(dist).filter((name) => /\.(c?js|d\.c?ts)$/.test(name))) {
   // TSDoc examples may import them; the code and declarations may not.
@@ -188,6 +197,74 @@ async function checkEnv(format, lib, env) {
   );
 }
 
+/**
+ * A pg `Client` for `pool.Client`: logs in by calling the config's password function as pg does (the client as
+ * `this`), accepts one password, and answers every query with the user's name.
+ */
+function fakePgClient(accepted) {
+  const { EventEmitter } = require('node:events');
+  return class FakeClient extends EventEmitter {
+    constructor(config) {
+      super();
+      this.config = config;
+      this.password = config.password;
+      this._queryable = true;
+      this._ending = false;
+    }
+    connect(callback) {
+      Promise.resolve(typeof this.password === 'function' ? this.password() : this.password).then((given) =>
+        given === accepted
+          ? callback()
+          : callback(Object.assign(new Error('password authentication failed'), { code: '28P01' })),
+      );
+    }
+    async query() {
+      return { rows: [{ user: this.config.user }] };
+    }
+    end(callback) {
+      this._ending = true;
+      callback?.();
+    }
+  };
+}
+
+async function checkRotationAndPg(format, lib, rotation, pgEntry) {
+  assert.equal(typeof rotation.rotationHandler, 'function', `${format}: rotationHandler is exported`);
+  assert.equal(typeof rotation.postgresTarget, 'function', `${format}: postgresTarget is exported`);
+  const sent = [];
+  const handler = rotation.rotationHandler(
+    { setPending: async () => {}, testPending: async () => {} },
+    { client: { send: async (command) => sent.push(command) }, log: false },
+  );
+  const error = await handler({ Step: 'rotate', SecretId: 'db', ClientRequestToken: 't' }).catch((e) => e);
+  assert.ok(rotation.isRotationError(error), `${format}: a bad event is a RotationError`);
+  assert.equal(error.code, 'INVALID_EVENT', `${format}: INVALID_EVENT`);
+  assert.equal(sent.length, 0, `${format}: a bad event calls no AWS`);
+
+  const source = {
+    async getSecretValue({ secretId }) {
+      return version(
+        secretId,
+        JSON.stringify({ username: 'app', password: 'pw', host: '127.0.0.1', port: 5432 }),
+      );
+    },
+  };
+  const pool = pgEntry.createPool({
+    cache: new lib.SecretCache({ source }),
+    secretId: 'db',
+    pool: { Client: fakePgClient('pw') },
+  });
+  assert.deepEqual(
+    (await pool.query('select current_user')).rows,
+    [{ user: 'app' }],
+    `${format}: createPool queries`,
+  );
+  await pool.end();
+}
+
+await checkRotationAndPg('esm', esm, await import('secretcache/rotation'), await import('secretcache/pg'));
+await checkRotationAndPg('cjs', cjs, require('secretcache/rotation'), require('secretcache/pg'));
+
 await checkEnv('esm', esm, await import('secretcache/env'));
 await checkEnv('cjs', cjs, require('secretcache/env'));
 
@@ -204,6 +281,8 @@ const child = `
   const { loadEnv } = require('secretcache/env');
   if (typeof withSecrets !== 'function' || typeof secretsMiddleware !== 'function') process.exit(2);
   if (typeof loadEnv !== 'function') process.exit(3);
+  if (typeof require('secretcache/rotation').rotationHandler !== 'function') process.exit(4);
+  if (typeof require('secretcache/pg').createPool !== 'function') process.exit(5);
 `;
 execFileSync(process.execPath, ['--no-experimental-require-module', '-e', child], { stdio: 'inherit' });
 
@@ -219,4 +298,4 @@ const exec = spawnSync(fileURLToPath(bin), ['exec', '--', process.execPath, '-e'
 });
 assert.equal(exec.status, 3, 'secretcache exec passes the exit code on');
 
-console.log('smoke: 9 passed, 0 failed');
+console.log('smoke: 11 passed, 0 failed');
