@@ -38,7 +38,9 @@ export class FakeDatabase {
   failQueryWith: (() => Error) | undefined;
   openConnections = 0;
 
-  readonly Client: new (config: Record<string, unknown>) => EventEmitter;
+  readonly Client: new (
+    config: Record<string, unknown>,
+  ) => EventEmitter;
 
   constructor() {
     const database = this;
@@ -75,7 +77,9 @@ export class FakeDatabase {
         }
         callback?.();
       }
-    } as unknown as new (config: Record<string, unknown>) => EventEmitter;
+    } as unknown as new (
+      config: Record<string, unknown>,
+    ) => EventEmitter;
   }
 
   async #login(client: { password: unknown }, config: Record<string, unknown>): Promise<void> {
@@ -108,5 +112,13 @@ export class FakeDatabase {
 
 /** A database secret's JSON. */
 export function dbSecret(username: string, password: string, extra: Record<string, unknown> = {}): string {
-  return JSON.stringify({ engine: 'postgres', host: 'db.internal', port: 5432, dbname: 'orders', username, password, ...extra });
+  return JSON.stringify({
+    engine: 'postgres',
+    host: 'db.internal',
+    port: 5432,
+    dbname: 'orders',
+    username,
+    password,
+    ...extra,
+  });
 }
