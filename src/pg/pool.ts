@@ -94,6 +94,8 @@ const CREDENTIAL_KEYS = ['user', 'password', 'connectionString'] as const;
 const FORWARDED_EVENTS = ['connect', 'acquire', 'release', 'remove'] as const;
 /** Rejected version ids one pool remembers: enough for rotations that follow each other closely. */
 const MAX_REJECTED = 8;
+/** Logins after a 28P01, each with a version the cache named that this connect has not tried yet. */
+const MAX_RETRIES = 2;
 /** PostgreSQL's SQLSTATE `invalid_password`: the only error that means "this credential is no longer valid". */
 const INVALID_PASSWORD = '28P01';
 
@@ -106,7 +108,9 @@ const INVALID_PASSWORD = '28P01';
  *   inner pool for the new user and ends the old one once its checked-out clients are released;
  * - a connection rejected with `28P01` (bad password) refreshes the secret the way `cache.withSecret` does (one
  *   fetch shared by every rejected connection, at most one forced fetch a second, and the `AWSPENDING` version
- *   during a single-user rotation, before `finishSecret` moves `AWSCURRENT`) and connects once more.
+ *   during a single-user rotation, before `finishSecret` moves `AWSCURRENT`) and connects again: at most twice
+ *   more, each time with a version this connect has not tried (a refresh may name a version that a second
+ *   rotation within one TTL already replaced).
  * Any other error passes through untouched, as `pg` raised it.
  *
  * @param options - the cache, the secret, the stage and your `pg.Pool` options; an unknown option is a `TypeError`
@@ -282,16 +286,37 @@ class RotatingPool extends EventEmitter implements SecretPool {
     try {
       return await this.#connectTo(generation.inner);
     } catch (error) {
-      if (!isInvalidPassword(error)) throw error;
-      const rejected = this.#failedWith.get(error as object) ?? entry;
+      return this.#connectAfterRejection(error, entry);
+    }
+  }
+
+  /**
+   * After a login failed with `error`: when it is a 28P01, logs in with what the cache names next. A refresh can
+   * name a version that a second rotation already replaced (two rotations within one TTL, the second between
+   * setSecret and finishSecret), so a new version's 28P01 is followed once more; a version tried already in
+   * this connect ends it, and so does any other error.
+   */
+  async #connectAfterRejection(error: unknown, read: CachedVersion): Promise<pg.PoolClient> {
+    const access = this.#access;
+    let failure = error;
+    let rejected = read;
+    const tried = new Set<string>();
+    for (let retry = 0; retry < MAX_RETRIES && isInvalidPassword(failure); retry++) {
+      rejected = this.#failedWith.get(failure as object) ?? rejected;
+      tried.add(rejected.fetchedVersionId);
       this.#reject(rejected.fetchedVersionId);
       const next = await access.next(this.#secretId, this.#readOptions, rejected);
-      if (next === undefined) throw error;
+      if (next === undefined || tried.has(next.fetchedVersionId)) break;
       if (this.#ended !== undefined) throw endedError();
-      const client = await this.#connectTo((await this.#offer(next, true)).inner);
-      access.worked(rejected, this.#attempted.get(client) ?? next);
-      return client;
+      try {
+        const client = await this.#connectTo((await this.#offer(next, true)).inner);
+        access.worked(rejected, this.#attempted.get(client) ?? next);
+        return client;
+      } catch (retryError) {
+        failure = retryError;
+      }
     }
+    throw failure;
   }
 
   async #connectTo(inner: pg.Pool): Promise<pg.PoolClient> {

@@ -207,7 +207,7 @@ describe('createPool', () => {
     for (const client of [...first, ...next]) client.release();
   });
 
-  it('rejects with pg’s own error when the refreshed credential is rejected too', async () => {
+  it('rejects with pg’s own error, without logging in with it again, when the refresh names the rejected version', async () => {
     const { source, database, pool } = setup();
     source.put('db', dbSecret('orders_app', 'pw1'));
     database.passwords.set('orders_app', 'something else');
@@ -216,7 +216,57 @@ describe('createPool', () => {
 
     expect(error).toBeInstanceOf(FakeDatabaseError);
     expect((error as FakeDatabaseError).code).toBe('28P01');
-    expect(database.attempts).toHaveLength(2);
+    expect(database.attempts).toHaveLength(1);
+    // The first read, then the refresh: AWSCURRENT fetched anew, and AWSPENDING (there is none).
+    expect(source.calls.map(({ versionStage }) => versionStage)).toEqual([
+      'AWSCURRENT',
+      'AWSCURRENT',
+      'AWSPENDING',
+    ]);
+  });
+
+  it('follows a refresh that names a version a second rotation already replaced: logs in once more with AWSPENDING', async () => {
+    const { source, database, pool } = setup();
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    (await pool.connect()).release(true);
+    // Two single-user rotations while the cache held pw1: the first finished, the second is between setSecret
+    // and finishSecret.
+    source.stagePending('db', dbSecret('orders_app', 'pw2'));
+    source.finishRotation('db');
+    source.stagePending('db', dbSecret('orders_app', 'pw3'));
+    database.passwords.set('orders_app', 'pw3');
+
+    const client = await pool.connect();
+
+    expect(database.attempts.slice(1).map(({ password, accepted }) => [password, accepted])).toEqual([
+      ['pw1', false],
+      ['pw2', false],
+      ['pw3', true],
+    ]);
+    client.release();
+  });
+
+  it('gives up after two logins past the first, however many versions the refreshes name', async () => {
+    const { source, clock, database, pool } = setup();
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    (await pool.connect()).release(true);
+    database.passwords.set('orders_app', 'none of them');
+    let next = 1;
+    // Each fetch of AWSCURRENT finds yet another version, none of which the database accepts.
+    source.failWith = undefined;
+    const getSecretValue = source.getSecretValue.bind(source);
+    source.getSecretValue = async (request) => {
+      if (request.versionStage === 'AWSCURRENT') source.put('db', dbSecret('orders_app', `pw${++next}`));
+      return getSecretValue(request);
+    };
+    clock.advance(1);
+
+    const error = await pool.connect().catch((caught: unknown) => caught);
+
+    expect((error as FakeDatabaseError).code).toBe('28P01');
+    expect(database.attempts.slice(1)).toHaveLength(3);
   });
 
   it('passes any other connection error through untouched, without refreshing', async () => {
