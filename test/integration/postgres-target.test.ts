@@ -17,7 +17,7 @@ import { isRotationError, RotationError } from '../../src/rotation/errors.js';
 import { rotationHandler } from '../../src/rotation/handler.js';
 import { postgresTarget } from '../../src/rotation/postgres-target.js';
 import { expectNoFragment, renderingsOf } from '../support/leaks.js';
-import { type MotoServer, startMotoServer } from '../support/moto.js';
+import { type MotoServer, stagePendingPlaceholder, startMotoServer } from '../support/moto.js';
 import { type PostgresServer, startPostgres } from '../support/postgres.js';
 
 // postgresTarget against a real PostgreSQL: real roles, real logins, real SQLSTATEs. The rotation contexts are
@@ -794,28 +794,9 @@ describe('rotationHandler(postgresTarget(...)) through moto_server', () => {
     return { secretId, name };
   }
 
-  /**
-   * What Secrets Manager does before it invokes createSecret: a version with the token, AWSPENDING and no value.
-   * moto makes one when RotateSecret names a Lambda that does not exist, then fails the call (expected).
-   */
-  async function stagePending(secretId: string, token: string): Promise<void> {
-    try {
-      await client.send(
-        new RotateSecretCommand({
-          SecretId: secretId,
-          ClientRequestToken: token,
-          RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:no-such-function',
-          RotationRules: { AutomaticallyAfterDays: 30 },
-        }),
-      );
-    } catch (error) {
-      if ((error as { name?: unknown }).name !== 'ResourceNotFoundException') throw error;
-    }
-  }
-
   async function rotateFully(handler: ReturnType<typeof rotationHandler>, secretId: string): Promise<string> {
     const token = randomUUID();
-    await stagePending(secretId, token);
+    await stagePendingPlaceholder(client, secretId, token);
     for (const Step of ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const) {
       await handler({ Step, SecretId: secretId, ClientRequestToken: token });
     }

@@ -10,6 +10,7 @@ import {
   DeleteSecretCommand,
   PutSecretValueCommand,
   type PutSecretValueCommandOutput,
+  RotateSecretCommand,
   SecretsManagerClient,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
@@ -227,4 +228,28 @@ export async function putSecretValue(
 /** Deletes a secret immediately (no recovery window). */
 export async function deleteSecret(client: SendClient, secretId: string): Promise<void> {
   await client.send(new DeleteSecretCommand({ SecretId: secretId, ForceDeleteWithoutRecovery: true }));
+}
+
+/**
+ * What Secrets Manager does before it invokes a rotation's createSecret: a version with the token, labelled
+ * AWSPENDING, with no value. moto makes one when `RotateSecret` names a Lambda that does not exist (and then
+ * fails the call with ResourceNotFoundException, which is expected here).
+ */
+export async function stagePendingPlaceholder(
+  client: SendClient,
+  secretId: string,
+  token: string,
+): Promise<void> {
+  try {
+    await client.send(
+      new RotateSecretCommand({
+        SecretId: secretId,
+        ClientRequestToken: token,
+        RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:no-such-function',
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
+    );
+  } catch (error) {
+    if ((error as { name?: unknown }).name !== 'ResourceNotFoundException') throw error;
+  }
 }

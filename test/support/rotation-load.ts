@@ -20,7 +20,7 @@ import { createPool } from '../../src/pg/pool.js';
 import type { RotationStep } from '../../src/rotation/contract.js';
 import { rotationHandler } from '../../src/rotation/handler.js';
 import { postgresTarget } from '../../src/rotation/postgres-target.js';
-import type { MotoServer } from './moto.js';
+import { type MotoServer, stagePendingPlaceholder } from './moto.js';
 import type { PostgresServer } from './postgres.js';
 
 export type Strategy = 'single-user' | 'alternating-users';
@@ -244,30 +244,6 @@ export async function runRotationUnderLoad(
     await admin.end();
     rotateClient.destroy();
     cacheClient.destroy();
-  }
-}
-
-/**
- * What the real service does before it invokes createSecret: a version with the token, labelled AWSPENDING,
- * with no value. moto makes one when `RotateSecret` names a Lambda that does not exist (and then fails the call
- * with ResourceNotFoundException, which is expected here).
- */
-export async function stagePendingPlaceholder(
-  client: SecretsManagerClient,
-  secretId: string,
-  token: string,
-): Promise<void> {
-  try {
-    await client.send(
-      new RotateSecretCommand({
-        SecretId: secretId,
-        ClientRequestToken: token,
-        RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:no-such-function',
-        RotationRules: { AutomaticallyAfterDays: 30 },
-      }),
-    );
-  } catch (error) {
-    if ((error as { name?: unknown }).name !== 'ResourceNotFoundException') throw error;
   }
 }
 
