@@ -10,6 +10,15 @@ import {
 import { EventEmitter, type FetchReason } from './events.js';
 import { Fetcher, isTransient } from './fetcher.js';
 import { Flights } from './flights.js';
+import {
+  checkLiveOptions,
+  type LiveAccess,
+  type LiveOptions,
+  type LiveSecrets,
+  type LiveStart,
+  liveKeyProblem,
+  liveSecrets,
+} from './live.js';
 import { loadedSecrets } from './loaded.js';
 import {
   type LoadedSecrets,
@@ -95,15 +104,21 @@ const readJson: Accessor<unknown> = (entry, options) => {
   return schema === undefined ? entry.readJson() : entry.readValidated(schema);
 };
 
-const readSpec: Accessor<unknown> = (entry, options) => {
-  const spec = options as SecretSpec;
+const readSpec: Accessor<unknown> = (entry, options) => deriveSpec(entry, options as SecretSpec);
+
+/** A manifest entry's value as `load` reads it from `entry`. */
+function deriveSpec(entry: CachedVersion, spec: SecretSpec): Promise<unknown> {
   if (spec.kind === 'string') return entry.readString();
   if (spec.kind === 'binary') return entry.readBinary();
   const { key, schema } = spec;
   if (spec.kind === 'ref') return entry.readRef(key, schema);
   if (key === undefined) return schema === undefined ? entry.readJson() : entry.readValidated(schema);
   return entry.readField(key, schema);
-};
+}
+
+/** A live entry's start: the version it was read from, with its value. */
+const readSpecLive: Accessor<{ entry: CachedVersion; value: unknown }> = (entry, options) =>
+  deriveSpec(entry, options as SecretSpec).then((value) => ({ entry, value }));
 
 /**
  * Why a read's options are not acceptable to `accessor`: an unknown key, or a malformed schema. Manifest specs
@@ -113,7 +128,13 @@ function readOptionsProblem(
   accessor: Accessor<unknown>,
   options: ReadOptions | undefined,
 ): string | undefined {
-  if (typeof options !== 'object' || options === null || accessor === readSpec || accessor === readEntry) {
+  if (
+    typeof options !== 'object' ||
+    options === null ||
+    accessor === readSpec ||
+    accessor === readEntry ||
+    accessor === (readSpecLive as Accessor<unknown>)
+  ) {
     return undefined;
   }
   if (accessor !== readJson) return unknownKeyProblem(options, READ_OPTION_NAMES, 'read options');
@@ -154,6 +175,7 @@ export class SecretCache {
   readonly #entries: LRUCache<string, CachedVersion>;
   readonly #failures: ReadonlyMap<string, Failure>;
   readonly #inflight: Map<string, Promise<CachedVersion>>;
+  readonly #liveAccess: LiveAccess;
   #hits = 0;
   #misses = 0;
   #staleServed = 0;
@@ -188,6 +210,7 @@ export class SecretCache {
       this.#defaultStage,
     );
     attachAccess(this, this.#withSecretAccess);
+    this.#liveAccess = this.#makeLiveAccess();
   }
 
   /**
@@ -387,15 +410,73 @@ export class SecretCache {
    * ```
    */
   async load<M extends Manifest>(manifest: M): Promise<LoadedSecrets<M>> {
+    const loaded = await this.#loadAll(manifestEntries(manifest), readSpec);
+    return loadedSecrets(loaded) as LoadedSecrets<M>;
+  }
+
+  /**
+   * Loads a manifest as `load` does (the same batching, and the same `LOAD_FAILED` error), and resolves to an
+   * object whose properties read the cache synchronously on every access, so a value kept from start-up
+   * follows rotations:
+   * - a fresh value is returned as it is (one clock read and one comparison; nothing allocated);
+   * - each entry refreshes itself in the background when it comes due (`refreshAheadMs` before its TTL ends),
+   *   on an unref'd timer, so an idle process still sees a rotation within its TTL; a version that any other read
+   *   of the cache brings (`refreshNow`, `withSecret`, a refresh-ahead) is taken at once;
+   * - past its TTL (the refresh failed, or a frozen Lambda sandbox thawed) the last good value is served while a
+   *   refresh runs, for at most `staleIfErrorMs` (and, unless `staleOnAnyError`, only after transient errors);
+   *   beyond that a read throws the last error, or `EXPIRED` when the refresh has not answered yet. This is the
+   *   one read of the cache that never waits: in return, it can throw.
+   *
+   * A binary entry reads as a copy of its own on every access. Reads after `close()` throw `CLOSED`. A manifest
+   * entry may not be named `close`.
+   *
+   * @param options - `onChange`, called after an entry took a new version (see {@link LiveOptions})
+   * @returns the live object; rejects with `LOAD_FAILED` (every failed entry listed), or `INVALID_ARGUMENT`
+   * @example
+   * ```ts
+   * import { z } from 'zod';
+   * import { SecretCache, secret } from 'secretcache';
+   *
+   * const cache = new SecretCache();
+   * const secrets = await cache.live({
+   *   jwtKey: secret.string('prod/orders/jwt-key'),
+   *   db: secret.json('prod/orders/db', { schema: z.object({ username: z.string(), password: z.string() }) }),
+   * });
+   * app.use((req, res, next) => verify(req, secrets.jwtKey, next)); // synchronous, current after a rotation
+   * process.once('SIGTERM', secrets.close);
+   * ```
+   */
+  async live<M extends Manifest>(manifest: M, options?: LiveOptions): Promise<LiveSecrets<M>> {
+    checkLiveOptions(options);
     const entries = manifestEntries(manifest);
+    for (const [key] of entries) {
+      const problem = liveKeyProblem(key);
+      if (problem !== undefined) throw invalidArgument('', `Manifest entry \`${key}\`: ${problem}`);
+    }
+    const loaded = await this.#loadAll(entries, readSpecLive);
+    const started = loaded.map(([key, { entry, value }], index): LiveStart => {
+      const spec = (entries[index] as [string, SecretSpec])[1];
+      return { key, spec, entry, value };
+    });
+    return liveSecrets(this.#liveAccess, started, options) as LiveSecrets<M>;
+  }
+
+  /**
+   * Reads every entry of a manifest with `accessor`: the batch calls first, then every entry's read (which joins
+   * them). Rejects with one `LOAD_FAILED` error listing every entry that failed.
+   */
+  async #loadAll<T>(
+    entries: ReadonlyArray<[string, SecretSpec]>,
+    accessor: Accessor<T>,
+  ): Promise<Array<[string, T]>> {
     // The batch calls register as the fetches in flight for their keys before this returns, so the reads below
     // join them: a key due for refresh-ahead is served at once, an expired one waits for its batch, and entries
     // pinned to another stage or a version id are fetched alongside, not after.
     this.#flights.prefetch(entries.map(([, spec]) => spec)).catch(noop);
     const settled = await Promise.allSettled(
-      entries.map(([, spec]) => this.#read(spec.secretId, spec, readSpec)),
+      entries.map(([, spec]) => this.#read(spec.secretId, spec, accessor)),
     );
-    const loaded: Array<[string, unknown]> = [];
+    const loaded: Array<[string, T]> = [];
     const failures: SecretLoadFailure[] = [];
     settled.forEach((outcome, index) => {
       const [key, spec] = entries[index] as [string, SecretSpec];
@@ -406,7 +487,7 @@ export class SecretCache {
       }
     });
     if (failures.length > 0) throw loadFailed(failures, entries.length);
-    return loadedSecrets(loaded) as LoadedSecrets<M>;
+    return loaded;
   }
 
   /**
@@ -470,6 +551,31 @@ export class SecretCache {
     preferred: (entry) => this.#rejections.preferred(entry),
     worked: (rejected, used) => this.#rejections.worked(rejected, used),
   };
+
+  /** What live objects need of the cache's insides (see `live.ts`); made once the constructor set the fields. */
+  #makeLiveAccess(): LiveAccess {
+    return {
+      clock: this.#clock,
+      staleIfErrorMs: this.#options.staleIfErrorMs,
+      canServeStale: (error) => this.#options.staleOnAnyError || isTransient(error),
+      selectorOf: (spec) => resolveSelector(spec.secretId, spec, this.#defaultStage) as Selector,
+      derive: deriveSpec,
+      watch: (key, listener) => this.#store.watch(key, listener),
+      refresh: (selector, held) => {
+        const now = this.#clock.now();
+        const cached = this.#entries.peek(selector.key, NO_OPTIONS);
+        if (cached !== undefined && cached !== held && now < cached.refreshAt) return Promise.resolve(cached);
+        const failure = this.#inflight.has(selector.key) ? undefined : this.#failures.get(selector.key);
+        if (failure !== undefined && now < failure.retryAt) {
+          this.#backoffSkips++;
+          return failure;
+        }
+        return this.#flights.fetch(selector, 'live', false);
+      },
+      retryAt: (selector) => this.#failures.get(selector.key)?.retryAt,
+      servedStale: (entry, code, now, period) => this.#reportStale(entry, code, now, period),
+    };
+  }
 
   /**
    * The slow path of every read. In order: fresh (maybe starting a refresh-ahead), backing off (stale value or
@@ -582,13 +688,17 @@ export class SecretCache {
     options: ReadOptions | undefined,
     accessor: Accessor<T>,
   ): Promise<T> {
+    this.#reportStale(entry, code, now, period);
+    return accessor(entry, options, true);
+  }
+
+  #reportStale(entry: CachedVersion, code: SecretCacheErrorCode, now: number, period: object): void {
     this.#staleServed++;
     if (entry.stalePeriod !== period && this.#events.wantsStale()) {
       entry.stalePeriod = period;
       const { secretId, versionStage, versionId } = entry;
       this.#events.stale({ secretId, versionStage, versionId, staleForMs: now - entry.expiresAt, code });
     }
-    return accessor(entry, options, true);
   }
 
   /** Starts a fetch no reader waits for, unless one is in flight or the key is backing off. */

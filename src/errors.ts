@@ -18,6 +18,9 @@
  * - `MISSING_KEY`: a manifest entry's `key` names a field the secret's JSON does not have.
  * - `LOAD_FAILED`: one or more entries of a manifest failed; `errors` lists each of them.
  * - `INVALID_ARGUMENT`: a call's arguments are malformed; nothing was fetched or cached.
+ * - `EXPIRED`: a live entry (`cache.live`) is past its TTL and `staleIfErrorMs`, and its refresh has not
+ *   answered yet (a process that was suspended for longer than both, for example).
+ * - `CLOSED`: a live entry was read after its live object was closed.
  *
  * @example
  * ```ts
@@ -43,7 +46,9 @@ export type SecretCacheErrorCode =
   | 'SCHEMA_MISMATCH'
   | 'MISSING_KEY'
   | 'LOAD_FAILED'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  | 'EXPIRED'
+  | 'CLOSED';
 
 /**
  * One failed entry of a manifest load, as listed by a `LOAD_FAILED` error's `errors`: which entry, and why,

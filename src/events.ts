@@ -132,14 +132,14 @@ export interface EvictEvent extends SecretEventTarget {
  * Why the cache fetched: `miss`, a read found nothing fresh and waited; `refresh-ahead`, a read within
  * `refreshAheadMs` of expiry refreshed in the background; `stale-retry`, a background retry while a stale
  * value is served; `refresh-now`, `refreshNow` or a `withSecret` refresh; `load`, a manifest's
- * `BatchGetSecretValue`.
+ * `BatchGetSecretValue`; `live`, a live object's background refresh of an entry that came due.
  *
  * @example
  * ```ts
  * import { type FetchReason, SecretCache } from 'secretcache';
  *
  * // Time only the fetches a caller may be waiting for; the background ones cost no latency.
- * const background: ReadonlySet<FetchReason> = new Set(['refresh-ahead', 'stale-retry']);
+ * const background: ReadonlySet<FetchReason> = new Set(['refresh-ahead', 'stale-retry', 'live']);
  * const cache = new SecretCache({
  *   hooks: {
  *     onFetch: ({ reason, durationMs }) => {
@@ -149,7 +149,7 @@ export interface EvictEvent extends SecretEventTarget {
  * });
  * ```
  */
-export type FetchReason = 'miss' | 'refresh-ahead' | 'stale-retry' | 'refresh-now' | 'load';
+export type FetchReason = 'miss' | 'refresh-ahead' | 'stale-retry' | 'refresh-now' | 'load' | 'live';
 
 /**
  * Callbacks for what the cache does. They run synchronously on the cache's path, so keep them quick; one that

@@ -20,6 +20,7 @@ export type {
   VersionChangeEvent,
 } from './events.js';
 export type { RetryOptions } from './fetcher.js';
+export type { LiveChangeEvent, LiveControls, LiveOptions, LiveSecrets } from './live.js';
 export {
   type JsonSpecOptions,
   type LoadedSecrets,

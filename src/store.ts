@@ -36,6 +36,8 @@ export class VersionStore {
   readonly #failures = new Map<string, Failure>();
   readonly inflight = new Map<string, Promise<CachedVersion>>();
   readonly #pinnedKeys = new Map<string, PinnedKeys>();
+  /** Listeners of live entries, by key: each hears of every version cached under its key. */
+  readonly #watchers = new Map<string, Set<(entry: CachedVersion) => void>>();
   readonly #maxEntries: number;
 
   /** `onRemove` hears of every version that leaves, but for one replaced by a newer version of its key. */
@@ -95,9 +97,11 @@ export class VersionStore {
     return key === undefined ? undefined : this.entries.get(key, NO_OPTIONS);
   }
 
-  /** Caches `entry` under its selector's key, replacing the version held there. */
+  /** Caches `entry` under its selector's key, replacing the version held there, and tells the key's watchers. */
   store(selector: Selector, entry: CachedVersion): void {
     this.entries.set(selector.key, entry);
+    const watchers = this.#watchers.get(selector.key);
+    if (watchers !== undefined) for (const watcher of watchers) watcher(entry);
     if (selector.key === selector.secretId) return;
     let pinned = this.#pinnedKeys.get(selector.secretId);
     if (pinned === undefined) {
@@ -106,6 +110,23 @@ export class VersionStore {
     }
     if (selector.versionId === undefined) pinned.byStage.set(selector.versionStage as string, selector.key);
     else pinned.byVersionId.set(selector.versionId, selector.key);
+  }
+
+  /**
+   * Calls `watcher` with every version cached under `key` from now on, until the returned function is called.
+   * A watcher must not throw (it runs inside a fetch's outcome).
+   */
+  watch(key: string, watcher: (entry: CachedVersion) => void): () => void {
+    let watchers = this.#watchers.get(key);
+    if (watchers === undefined) {
+      watchers = new Set();
+      this.#watchers.set(key, watchers);
+    }
+    watchers.add(watcher);
+    return () => {
+      const current = this.#watchers.get(key);
+      if (current?.delete(watcher) === true && current.size === 0) this.#watchers.delete(key);
+    };
   }
 
   /** Drops every version, backoff and fetch in flight of one secret, or of all of them. */
