@@ -85,3 +85,19 @@ describe('work nobody awaits does not keep the process alive', () => {
     expect(outcome).toMatchObject({ code: 0, stdout: 'read 19 characters, 2 calls\n' });
   });
 });
+
+describe('live objects', () => {
+  it('a program that keeps a live object open still exits once its own work is done', async () => {
+    const outcome = await run(['--import', 'tsx', join(fixtures, 'live-idle.ts')], {});
+    expect(outcome).toMatchObject({ code: 0, stdout: 'read 19 characters\n' });
+  });
+
+  it('a live object nobody holds stops refreshing once it is garbage-collected, even unclosed', async () => {
+    const outcome = await run(['--expose-gc', '--import', 'tsx', join(fixtures, 'live-abandoned.ts')], {});
+    expect(outcome.code).toBe(0);
+    const counts = JSON.parse(outcome.stdout) as { kept: number; dropped: number; token: number };
+    expect(counts.dropped).toBe(0);
+    expect(counts.kept).toBeGreaterThanOrEqual(5); // about one refresh per 90 ms
+    expect(counts.token).toBe(16);
+  });
+});
