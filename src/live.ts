@@ -192,7 +192,14 @@ class LiveSlot {
     this.value = start.value;
     this.refreshAt = start.entry.refreshAt;
     this.expiresAt = start.entry.expiresAt;
-    this.#unwatch = access.watch(this.#selector.key, (entry) => this.#adopt(entry));
+    this.#unwatch = access.watch(this.#selector.key, (entry) => {
+      // Runs inside a fetch's outcome, which must not fail for this entry's sake.
+      try {
+        this.#adopt(entry);
+      } catch {
+        // Nothing to do: the next refresh tries again.
+      }
+    });
     this.#arm(this.refreshAt);
   }
 
