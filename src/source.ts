@@ -30,6 +30,13 @@ export interface SecretRequest {
   readonly secretId: string;
   readonly versionStage?: string | undefined;
   readonly versionId?: string | undefined;
+  /**
+   * Set when the cache wants a value fresher than any cache in front of Secrets Manager may hold: for
+   * `refreshNow()` and for the refresh after a rejected credential. A source with a cache of its own (such as
+   * the Secrets Manager Agent, through its `refreshNow=true` parameter) should bypass it; other sources may
+   * ignore it.
+   */
+  readonly refreshNow?: boolean | undefined;
 }
 
 /**
