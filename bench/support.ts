@@ -90,6 +90,39 @@ export async function allocatedPerOp(fn: () => unknown, ops = 2_000, reps = 15):
   return median(samples);
 }
 
+type SyncLoop = (fn: () => unknown, ops: number) => void;
+
+/**
+ * Heap bytes allocated per plain (not awaited) call of `fn`: `allocatedPerOp` for synchronous reads, whose
+ * loop must not await (an await allocates on its own, and lets the event loop's microtasks run in the window).
+ * `fn` runs in a freshly compiled loop of its own, as in mitata's generated loop; warm-up and every window run
+ * synchronously, within one event-loop turn. `fn` should hand its value to a sink (see {@link Sink}) so that
+ * the read is not optimised away. Median of `reps` windows of `ops` calls, each after a full `gc()`.
+ */
+export function allocatedPerOpSync(fn: () => unknown, ops = 10_000, reps = 15): number {
+  const loop = new Function('fn', 'ops', 'for (let i = 0; i < ops; i++) fn();') as SyncLoop;
+  for (let r = 0; r < 5; r++) loop(fn, ops); // warm: ICs, optimised code, lazily made objects
+  const samples: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    gc();
+    const before = usedHeap();
+    loop(fn, ops);
+    const after = usedHeap();
+    samples.push((after - before) / ops);
+  }
+  return median(samples);
+}
+
+/**
+ * Where a synchronous benchmark op puts the value it read, so that V8 cannot drop the read (mitata's
+ * `do_not_optimize` does the same: one property store). A store of a pointer allocates nothing, unlike a
+ * running sum of lengths, which leaves the Smi range after a billion or so characters and then boxes a number
+ * per op. Checked after timing: the last value stored must be the expected one.
+ */
+export interface Sink {
+  last: unknown;
+}
+
 /** Resolves on the next turn of the event loop (after I/O, in the check phase). */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -14,9 +14,10 @@ import secretsManager from '@middy/secrets-manager';
 import type { Context as LambdaContext } from 'aws-lambda';
 import { bench, group, measure, run, summary } from 'mitata';
 import { z } from 'zod';
-import { SecretCache } from '../src/index.js';
+import { SecretCache, secret } from '../src/index.js';
 import {
   allocatedPerOp,
+  allocatedPerOpSync,
   type BenchContext,
   bytes,
   type FakeSecret,
@@ -26,8 +27,10 @@ import {
   nextTurn,
   ns,
   type ScenarioResult,
+  type Sink,
   type Target,
   table,
+  usedHeap,
   ratio as x,
 } from './support.js';
 
@@ -57,6 +60,8 @@ interface Row {
   /** Rows of one group share a floor, the group's first row. */
   readonly group: string;
   readonly kind: 'floor' | 'ours' | 'peer' | 'info';
+  /** A synchronous op (no await): timed as mitata times a plain call, its allocation without an await. */
+  readonly sync?: boolean;
   /** Warms and checks, then returns the op to time. Runs right before the row is timed. */
   readonly setup: () => Promise<() => unknown>;
   /** Checks after timing (and after the allocation count): warm throughout. */
@@ -132,6 +137,13 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
   fill(ARN_IDS_100);
   const floorMap10k = new Map<string, Promise<unknown>>();
   for (const id of IDS_10K) floorMap10k.set(id, Promise.resolve(fakeValue(id)));
+  // The synchronous reference: a plain Map of plain strings, read without an await.
+  const syncMap = new Map<string, string>([[STRING_ID, STRING_VALUE]]);
+  // Synchronous ops store what they read here, so that V8 cannot drop the read; checked after timing.
+  const sink: Sink = { last: undefined };
+  // The live object of the live row, made by its setup and closed by its `after`.
+  let liveRead: () => unknown = () => undefined;
+  let liveClose: () => void = () => {};
 
   /** After `warmed`, `after()` asserts that no SDK call (and no fetch of `ours`) happened while timed. */
   let expectNoCall: () => void = () => {};
@@ -239,6 +251,56 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
         );
       },
       after,
+    },
+    {
+      name: 'map.get(id), sync (Map of strings, no await)',
+      group: 'one id',
+      kind: 'info',
+      sync: true,
+      setup: () =>
+        warmed(
+          async () => {
+            sink.last = undefined;
+            assert.equal(syncMap.get(STRING_ID), STRING_VALUE);
+          },
+          () => {
+            sink.last = syncMap.get(STRING_ID);
+          },
+        ),
+      after: () => {
+        assert.equal(sink.last, STRING_VALUE, 'the timed op did not read the value');
+        after();
+      },
+    },
+    {
+      name: 'live property access: secrets.apiKey (sync)',
+      group: 'one id',
+      kind: 'ours',
+      sync: true,
+      setup: async () => {
+        assert.equal(await cache.getSecretString(STRING_ID), STRING_VALUE);
+        const { fetches } = cache.stats();
+        const secrets = await cache.live({ apiKey: secret.string(STRING_ID) });
+        assert.equal(cache.stats().fetches, fetches, 'live() of a warm id fetched');
+        liveRead = () => secrets.apiKey;
+        liveClose = secrets.close;
+        return warmed(
+          async () => {
+            sink.last = undefined;
+            assert.equal(secrets.apiKey, STRING_VALUE);
+          },
+          () => {
+            sink.last = secrets.apiKey;
+          },
+          cache,
+        );
+      },
+      after: () => {
+        assert.equal(sink.last, STRING_VALUE, 'the timed op did not read the value');
+        assert.equal(liveRead(), STRING_VALUE);
+        after();
+        liveClose();
+      },
     },
     {
       name: 'getSecretJson, zod schema',
@@ -371,20 +433,30 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
   // ---- time them: one mitata run (full), or mitata's measure with a small budget (quick)
   const allocOps = context.quick ? 1_000 : 2_000;
   const allocReps = context.quick ? 5 : 15;
+  // Synchronous ops allocate nothing (one byte per op would show as 10 KB); a window fits in the young generation
+  // even at a few small objects per op.
+  const syncAllocOps = 10_000;
   const allocation = new Map<string, number>();
   const timedRow = (row: Row) =>
     async function* timed(): AsyncGenerator<() => unknown, void, undefined> {
       const op = await row.setup();
       yield op;
       // mitata resumes the generator once the row is timed: count its allocation now, with the same op, warm.
-      allocation.set(row.name, await allocatedPerOp(op, allocOps, allocReps));
+      allocation.set(
+        row.name,
+        row.sync === true
+          ? allocatedPerOpSync(op, syncAllocOps, allocReps)
+          : await allocatedPerOp(op, allocOps, allocReps),
+      );
       row.after();
     };
 
   const stats = new Map<string, { avg: number; p50: number; p99: number; heap: number | undefined }>();
   if (context.quick) {
     for (const row of rows) {
-      const s = await measure(timedRow(row), { min_cpu_time: 20e6, min_samples: 4 });
+      // `heap` as run() passes it: the same loop shape (a heap read between samples) as the full run. Without a
+      // call in mitata's sample loop, V8 lifts a live access's loads out of the loop (~0.5 ns an op, not a read).
+      const s = await measure(timedRow(row), { min_cpu_time: 20e6, min_samples: 4, heap: usedHeap });
       stats.set(row.name, { avg: s.avg, p50: s.p50, p99: s.p99, heap: undefined });
     }
   } else {
@@ -470,7 +542,7 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
       isFloor ? 'floor' : x(m.avg / floor.avg),
       isFloor ? 'floor' : x(m.p50 / floor.p50),
       bytes(m.alloc),
-      isFloor ? '' : signedBytes(m.alloc - floor.alloc),
+      isFloor || m.row.sync === true ? '' : signedBytes(m.alloc - floor.alloc),
     ];
   });
   const [turnFloor, turnOurs, turnPt] = turns.rows;
@@ -486,6 +558,9 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
   const json = byName('getSecretJson, zod schema');
   const pt = byName('Powertools SecretsProvider.get');
   const floor = floorOf(str.row);
+  const live = byName('live property access: secrets.apiKey (sync)');
+  const syncGet = byName('map.get(id), sync (Map of strings, no await)');
+  const liveRatio = live.p50 / floor.p50;
   const strRatio = str.p50 / floor.p50;
   const jsonRatio = json.p50 / floor.p50;
   const ptSpeedup = pt.p50 / str.p50;
@@ -493,7 +568,7 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
   const turnOursRead = floor.p50 + turnOurs.overFloor;
   const turnPtRead = floor.p50 + turnPt.overFloor;
   const turnSpeedup = turnPtRead / turnOursRead;
-  const ours = measured.filter((m) => m.row.kind === 'ours');
+  const ours = measured.filter((m) => m.row.kind === 'ours' && m.row.sync !== true);
   const allocBeyond = ours.map((m) => ({ name: m.row.name, extra: m.alloc - floorOf(m.row).alloc }));
   const worstAlloc = allocBeyond.reduce((a, b) => (b.extra > a.extra ? b : a));
   const atMost = (name: string, value: number, goal: number, detail: string): Target => ({
@@ -538,6 +613,21 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
           : `${bytes(worstAlloc.extra - 100)} over`,
       met: worstAlloc.extra < 100,
     },
+    atMost(
+      'live property access vs floor (p50)',
+      liveRatio,
+      0.25,
+      `${ns(live.p50)} vs ${ns(floor.p50)}; sync map.get ${ns(syncGet.p50)}`,
+    ),
+    {
+      scenario: 'warm',
+      name: 'allocation per live property access',
+      goal: '0 B',
+      actual: `${bytes(live.alloc)} (${live.alloc.toFixed(3)} B/op)`,
+      // Whole bytes: a window's used heap may move by a few bytes that no op allocated.
+      margin: Math.round(live.alloc) === 0 ? 'exact' : `${bytes(live.alloc)} over`,
+      met: Math.round(live.alloc) === 0,
+    },
   ];
 
   const middyFloor = byName('middy: no-op handler, no middleware');
@@ -548,6 +638,7 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
     `- Floors: \`await map.get(id)\` on a plain \`Map\` holding the same values as already-resolved promises, as the cache hands them out, so both sides await a resolved promise (a Map of plain strings would only make the floor slower: \`await 'string'\` wraps it in a new promise). Each group's ratios are to its own floor, over the same ids in the same round-robin order.`,
     `- The SecretCache has default options but the mocked client, so its clock is the default \`TurnClock\`. The 10,000-id row alone sets \`maxEntries: 10_000\`: the default 1,000 cannot hold 10,000 warm ids.`,
     `- Everything reads through one mocked \`SecretsManagerClient\` (aws-sdk-client-mock). Each row asserted its values before timing and that no SDK call (and no fetch of ours) happened while timed. Powertools is re-warmed right before its rows (default maxAge 5 s; a row takes < 1 s). The AWSPREVIOUS row passes a fresh \`{ versionStage }\` literal per call, as callers write it.`,
+    `- Live: \`secrets.apiKey\` on \`await cache.live({ apiKey: secret.string(id) })\` of the same cache and id (made right before its row, from the warm entry: no fetch; closed after it), read synchronously with no await: ${ns(live.p50)} p50, ${x(liveRatio)} the awaited floor and ${x(live.p50 / syncGet.p50)} a synchronous \`map.get(id)\` on a \`Map\` of plain strings (${ns(syncGet.p50)}). Both synchronous rows store the value they read in a sink object (one property store, as mitata's \`do_not_optimize\`), so V8 cannot drop the read, and check after timing that the last value stored is the secret's. mitata's sample loop reads the heap between samples (in --quick too), a call V8 cannot see through; in a loop with no call at all V8 lifts the getter's loads out of it and an op times ~0.5 ns (a store, not a read): the figure here is one whole read per op. Inside a row the event loop never turns, so \`TurnClock\` hands the getter its cached time: this is the cost of every access but the first of a turn, which also reads \`Date.now()\` and schedules a \`setImmediate\` (see the per-turn figures below). Their \`alloc/op\` is per plain call (\`allocatedPerOpSync\`: ${int(syncAllocOps)} calls per window, no await, one event-loop turn), so it has no \`alloc - floor\`.`,
     `- middy rows time one whole invocation (\`await handler(event, context)\`, no-op-ish handler). With @middy/secrets-manager (\`cacheExpiry\` 1 h, \`setToContext: true\`, handler returns \`context.db\`) the before-middleware copies middy's cached promise into \`request.internal\` and \`getInternal\` resolves it (\`Promise.allSettled\`) onto the context: ${ns(middySm.p50 - middyFloor.p50)} per invocation (p50) over the bare middy invocation (${ns(middySm.p50)} − ${ns(middyFloor.p50)}). The same invocation whose handler awaits \`cache.getSecretJson(id, { schema })\` instead adds ${ns(middyOurs.p50 - middyFloor.p50)}.`,
     `- Allocation: \`alloc/op\` is heap bytes per awaited op: median of ${allocReps} windows of ${int(allocOps)} ops, each after a full gc (Node 20 has no \`total_allocated_bytes\`), in a loop compiled per row like mitata's. It includes the \`await\`'s own objects, which the floor pays too; \`alloc - floor\` is what the read itself adds. Multiples of 56 B are one small object (an empty \`{}\` is 56 B on this 64-bit build).${context.quick ? '' : " mitata's own heap estimate (in its console output) is noisier: it skips windows that a GC shrank."}`,
     `- One read per event-loop turn: inside a mitata row the event loop never turns (every await is on a resolved promise), so \`TurnClock\` reads \`Date.now()\` once per row. A read that is the first of its turn also pays \`Date.now()\` and a \`setImmediate\`. Measured over ${int(turns.turns)} turns per row (\`await setImmediate\`, then one read; median over ${turns.blocks} interleaved blocks), relative to the floor's turn:`,
