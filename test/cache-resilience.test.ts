@@ -342,13 +342,7 @@ describe('retries inside one fetch', () => {
   it('retries transient errors and not permanent ones', async () => {
     const { source, cache } = setup({ retry: { retries: 2, minTimeoutMs: 0, maxTimeoutMs: 0 } });
     source.put('db', 'ok');
-    let failuresLeft = 2;
-    const answer = source.getSecretValue.bind(source);
-    source.getSecretValue = (request) => {
-      if (failuresLeft-- <= 0) return answer(request);
-      source.calls.push(request);
-      return Promise.reject(throttled());
-    };
+    source.memory.fail('throttled', { times: 2 });
 
     expect(await cache.getSecretString('db')).toBe('ok');
     expect(source.callsFor('db')).toBe(3);

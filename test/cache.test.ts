@@ -206,7 +206,7 @@ describe('version pinning', () => {
     clock.advance(TTL * 1_000);
     expect(await cache.getSecretString('token', { versionId })).toBe('v1-value');
 
-    expect(source.calls).toEqual([{ secretId: 'token', versionStage: undefined, versionId }]);
+    expect(source.calls).toMatchObject([{ secretId: 'token', versionStage: undefined, versionId }]);
   });
 
   it('still evicts version-id pins by LRU', async () => {

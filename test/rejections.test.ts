@@ -58,12 +58,13 @@ const stages = (source: FakeSource) => source.calls.map((call) => call.versionSt
 
 /** Moves AWSCURRENT back to `versionId`, as `UpdateSecretVersionStage` does when a rotation is rolled back. */
 function rollBack(source: FakeSource, secretId: string, versionId: string): void {
-  for (const version of source.secrets.get(secretId) ?? []) {
-    const others = version.stages.filter((stage) => stage !== 'AWSCURRENT' && stage !== 'AWSPREVIOUS');
-    if (version.versionId === versionId) version.stages = [...others, 'AWSCURRENT'];
-    else if (version.stages.includes('AWSCURRENT')) version.stages = [...others, 'AWSPREVIOUS'];
-    else version.stages = others;
-  }
+  const current = source.memory
+    .describeSecret(secretId)
+    .versions.find((version) => version.versionStages.includes('AWSCURRENT'));
+  source.memory.updateVersionStage(secretId, 'AWSCURRENT', {
+    moveTo: versionId,
+    ...(current === undefined ? {} : { removeFrom: current.versionId }),
+  });
 }
 
 /** Lets every promise callback and I/O turn that is ready run. */

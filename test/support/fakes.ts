@@ -1,5 +1,6 @@
 import type { Clock } from '../../src/clock.js';
 import type { SecretRequest, SecretSource, SecretVersion } from '../../src/source.js';
+import { type InjectedFailure, type MemoryCall, type MemorySource, memorySource } from '../../src/testing.js';
 
 /** A clock the test moves by hand. */
 export class FakeClock implements Clock {
@@ -12,94 +13,96 @@ export class FakeClock implements Clock {
   }
 }
 
-export interface StoredVersion {
-  versionId: string;
-  stages: string[];
-  secretString?: string;
-  secretBinary?: Uint8Array;
-}
-
 /**
- * An in-memory Secrets Manager: versions with stages, `put` moving AWSCURRENT to AWSPREVIOUS, a call log, and
- * hooks to fail or hold calls.
+ * The unit tests' Secrets Manager: a thin shell over `memorySource` (`secretcache/testing`) with the handles the
+ * tests were written against: `put` (creating the secret on its first value), `stagePending` and
+ * `finishRotation`, `calls` and `callsFor`, and two settable hooks, `gate` (every call made while it is set waits
+ * for it) and `failWith` (every call rejects with what it returns, after the gate). Version ids are `v1`, `v2`...
+ * across the source. It answers single reads only: loads go through `getSecretValue`, one id at a time.
  */
 export class FakeSource implements SecretSource {
-  readonly calls: SecretRequest[] = [];
-  readonly secrets = new Map<string, StoredVersion[]>();
-  /** When set, every call waits for this promise before answering. */
-  gate: Promise<void> | undefined;
-  /** When set, every call rejects with what this returns. */
-  failWith: ((request: SecretRequest) => unknown) | undefined;
-  #nextVersion = 1;
+  /** The memory source underneath, for what the shell does not offer (stages moved by hand, hangs, ARNs). */
+  readonly memory: MemorySource = memorySource({ versionIds: 'counter' });
+  #gate: Promise<void> | undefined;
+  #gateHang: InjectedFailure | undefined;
+  #failWith: ((request: MemoryCall) => unknown) | undefined;
+  #failure: InjectedFailure | undefined;
 
-  put(secretId: string, value: string | Uint8Array): string {
-    const versions = this.secrets.get(secretId) ?? [];
-    for (const version of versions) {
-      version.stages = version.stages.filter((stage) => stage !== 'AWSPREVIOUS');
-      if (version.stages.includes('AWSCURRENT')) {
-        version.stages = version.stages.filter((stage) => stage !== 'AWSCURRENT').concat('AWSPREVIOUS');
-      }
-    }
-    const versionId = `v${this.#nextVersion++}`;
-    versions.push({
-      versionId,
-      stages: ['AWSCURRENT'],
-      ...(typeof value === 'string' ? { secretString: value } : { secretBinary: value }),
+  /** Every call so far (a snapshot), each with the request's `secretId`, `versionStage` and `versionId`. */
+  get calls(): readonly MemoryCall[] {
+    return this.memory.calls;
+  }
+
+  /** When set, every call made from then on waits for this promise before answering. */
+  get gate(): Promise<void> | undefined {
+    return this.#gate;
+  }
+
+  set gate(gate: Promise<void> | undefined) {
+    this.#gateHang?.clear();
+    this.#gate = gate;
+    this.#gateHang = undefined;
+    if (gate === undefined) return;
+    const hang = this.memory.fail('hang');
+    this.#gateHang = hang;
+    // A resolved gate holds no later call (as `await gate` would not), and lets go of the ones it holds.
+    void gate.then(() => {
+      hang.clear();
+      hang.release();
     });
-    this.secrets.set(secretId, versions);
-    return versionId;
+  }
+
+  /** When set, every call rejects with what this returns (as the SDK would have thrown it). */
+  get failWith(): ((request: MemoryCall) => unknown) | undefined {
+    return this.#failWith;
+  }
+
+  set failWith(failWith: ((request: MemoryCall) => unknown) | undefined) {
+    this.#failure?.clear();
+    this.#failWith = failWith;
+    this.#failure = failWith === undefined ? undefined : this.memory.fail(failWith);
+  }
+
+  /** Creates the secret, or puts a new AWSCURRENT version of it (AWSPREVIOUS follows); returns the version id. */
+  put(secretId: string, value: string | Uint8Array): string {
+    return this.#exists(secretId)
+      ? this.memory.putSecretValue(secretId, value).versionId
+      : this.memory.createSecret(secretId, value).versionId;
   }
 
   /** Adds a version labelled AWSPENDING, as a rotation's createSecret step does. */
   stagePending(secretId: string, value: string): string {
-    const versions = this.secrets.get(secretId) ?? [];
-    for (const version of versions) version.stages = version.stages.filter((stage) => stage !== 'AWSPENDING');
-    const versionId = `v${this.#nextVersion++}`;
-    versions.push({ versionId, stages: ['AWSPENDING'], secretString: value });
-    this.secrets.set(secretId, versions);
-    return versionId;
+    return this.memory.putSecretValue(secretId, value, { versionStages: ['AWSPENDING'] }).versionId;
   }
 
   /** Moves AWSCURRENT to the AWSPENDING version (AWSPREVIOUS to the old one), as finishSecret does. */
   finishRotation(secretId: string): void {
-    const versions = this.secrets.get(secretId) ?? [];
-    const pending = versions.find((version) => version.stages.includes('AWSPENDING'));
+    const { versions } = this.memory.describeSecret(secretId);
+    const pending = versions.find((version) => version.versionStages.includes('AWSPENDING'));
     if (pending === undefined) throw new Error(`no pending version of ${secretId}`);
-    for (const version of versions) {
-      const wasCurrent = version.stages.includes('AWSCURRENT');
-      version.stages = version.stages.filter((stage) => stage !== 'AWSPREVIOUS' && stage !== 'AWSCURRENT');
-      if (wasCurrent) version.stages.push('AWSPREVIOUS');
-    }
-    pending.stages = ['AWSCURRENT'];
+    const current = versions.find((version) => version.versionStages.includes('AWSCURRENT'));
+    this.memory.updateVersionStage(secretId, 'AWSCURRENT', {
+      moveTo: pending.versionId,
+      ...(current === undefined ? {} : { removeFrom: current.versionId }),
+    });
+    this.memory.updateVersionStage(secretId, 'AWSPENDING', { removeFrom: pending.versionId });
   }
 
   callsFor(secretId: string): number {
-    return this.calls.filter((call) => call.secretId === secretId).length;
+    return this.memory.callCount({ secretId });
   }
 
-  async getSecretValue(request: SecretRequest): Promise<SecretVersion> {
-    this.calls.push(request);
-    if (this.gate !== undefined) await this.gate;
-    if (this.failWith !== undefined) throw this.failWith(request);
-    const versions = this.secrets.get(request.secretId) ?? [];
-    const version =
-      request.versionId !== undefined
-        ? versions.find((candidate) => candidate.versionId === request.versionId)
-        : versions.find((candidate) => candidate.stages.includes(request.versionStage ?? 'AWSCURRENT'));
-    if (version === undefined) {
-      throw Object.assign(new Error("Secrets Manager can't find the specified secret."), {
-        name: 'ResourceNotFoundException',
-      });
+  getSecretValue(request: SecretRequest, signal?: AbortSignal): Promise<SecretVersion> {
+    return this.memory.getSecretValue(request, signal);
+  }
+
+  #exists(secretId: string): boolean {
+    try {
+      this.memory.describeSecret(secretId);
+      return true;
+    } catch {
+      return false;
     }
-    return {
-      name: request.secretId,
-      arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${request.secretId}`,
-      versionId: version.versionId,
-      versionStages: [...version.stages],
-      createdDate: new Date(0),
-      ...(version.secretString === undefined ? {} : { secretString: version.secretString }),
-      ...(version.secretBinary === undefined ? {} : { secretBinary: version.secretBinary.slice() }),
-    };
   }
 }
 
