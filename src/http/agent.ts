@@ -26,6 +26,7 @@ export interface AgentSourceOptions {
   /**
    * The Agent's address: `'127.0.0.1'`, `'::1'` or `'localhost'` (connected to as `127.0.0.1`, where the Agent
    * listens; no name is resolved). Anything else is a `TypeError`: the token goes to a loopback address only.
+   * The Agent binds 127.0.0.1 only; `'::1'` is for a server of your own on the IPv6 loopback.
    * @default '127.0.0.1'
    */
   readonly host?: string;

@@ -155,8 +155,9 @@ function getOnce(
       res.on('error', (error: NodeJS.ErrnoException) => {
         finish(() => reject(failureOf(typeof error.code === 'string' ? error.code : undefined, where)));
       });
-      res.on('aborted', () => {
-        finish(() => reject(failureOf('ECONNRESET', where)));
+      res.on('close', () => {
+        // Closed before its end: the server went away in the middle of the body.
+        if (!res.complete) finish(() => reject(failureOf('ECONNRESET', where)));
       });
       res.on('end', () => {
         finish(() => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks, length) }));

@@ -87,11 +87,13 @@ export class HttpSecretSource implements SecretSource {
         path = secretPath(request, false);
         continue;
       }
-      if (this.#config.warmupMs > 0 && !this.#ready && isNotReady(answer)) {
+      if (this.#config.kind === 'extension' && !this.#ready && isNotReady(answer)) {
+        const { warmupMs } = this.#config;
+        const when = warmupMs > 0 ? `${warmupMs} ms after the first request` : '(warmupMs is 0: no wait)';
         throw new SecretCacheError(
           'FETCH_FAILED',
           secretId,
-          `Secret "${secretId}" could not be read: ${server.label} was still not ready (HTTP ${answer.status}) ${this.#config.warmupMs} ms after the first request.`,
+          `Secret "${secretId}" could not be read: ${server.label} was still not ready (HTTP ${answer.status}) ${when}.`,
         );
       }
       throw answerError(answer, secretId, server);

@@ -540,6 +540,25 @@ describe('errors', () => {
     expect(error.code).toBe('FETCH_FAILED');
   });
 
+  it('is FETCH_FAILED for an answer cut off in its body, quoting none of it', async () => {
+    server.setScript(() => 'truncated');
+
+    const error = await rejection(source().getSecretValue({ secretId: 'a' }));
+
+    expect(error.code).toBe('FETCH_FAILED');
+    expect(renderingsOf(error)).not.toContain('half');
+  });
+
+  it('is FETCH_FAILED for an answer larger than 1 MiB, by its size only', async () => {
+    server.setScript(() => ({ status: 200, body: `${VALUE}${'x'.repeat(1_100_000)}` }));
+
+    const error = await rejection(source().getSecretValue({ secretId: 'a' }));
+
+    expect(error.code).toBe('FETCH_FAILED');
+    expect(error.message).toContain('exceeds 1048576 bytes');
+    expectClean(error);
+  });
+
   it('retries once on a fresh connection when a reused keep-alive one was closed under it', async () => {
     const agent = source();
     await agent.getSecretValue({ secretId: 'a' });

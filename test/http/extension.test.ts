@@ -274,6 +274,16 @@ describe('warm-up', () => {
     expect(performance.now() - started).toBeLessThan(200);
   });
 
+  it('reports "not ready" at once, saying so, when warmupMs is 0', async () => {
+    server.setScript(() => NOT_READY);
+
+    const error = await rejection(lambdaExtensionSource({ warmupMs: 0 }).getSecretValue({ secretId: 'a' }));
+
+    expect(error.code).toBe('FETCH_FAILED');
+    expect(error.message).toContain('still not ready (HTTP 400) (warmupMs is 0: no wait)');
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('ends with the first real answer: a later "not ready" is reported, not retried', async () => {
     const source = lambdaExtensionSource({ warmupMs: 5_000 });
     await source.getSecretValue({ secretId: 'a' });

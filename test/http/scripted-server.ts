@@ -19,7 +19,9 @@ export interface SeenRequest {
 export type Reply =
   | { readonly status: number; readonly body?: string | Uint8Array; readonly json?: unknown }
   | 'reset'
-  | 'hang';
+  | 'hang'
+  /** Headers and half the body, then the connection is destroyed. */
+  | 'truncated';
 
 export type Script = (request: SeenRequest, index: number) => Reply | Promise<Reply>;
 
@@ -65,6 +67,12 @@ export async function startScriptedServer(script: Script): Promise<ScriptedServe
       if (reply === 'hang') return;
       if (reply === 'reset') {
         req.socket.destroy();
+        return;
+      }
+      if (reply === 'truncated') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 });
+        res.write('{"SecretString": "half');
+        setTimeout(() => req.socket.destroy(), 10);
         return;
       }
       const body =
