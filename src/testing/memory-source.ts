@@ -136,11 +136,15 @@ const PUT_OPTION_KEYS: readonly string[] = ['versionStages', 'versionId'];
  * ```
  */
 export interface UpdateVersionStageOptions {
-  /** The version to attach the stage to. */
+  /**
+   * The version to attach the stage to.
+   * @default none: the stage is only taken off `removeFrom`
+   */
   readonly moveTo?: string;
   /**
    * The version to take it off. Required when the stage is on a version other than `moveTo`, and must then
    * be that version; `AWSCURRENT` cannot be removed without being moved.
+   * @default none: the stage is on no version yet, or already on `moveTo`
    */
   readonly removeFrom?: string;
 }
