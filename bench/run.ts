@@ -14,6 +14,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fleet } from './fleet.js';
 import { herd } from './herd.js';
+import { live } from './live.js';
 import { memory } from './memory.js';
 import { startup } from './startup.js';
 import { type BenchContext, gc, type ScenarioResult, type Target, targetTable } from './support.js';
@@ -21,6 +22,7 @@ import { warm } from './warm.js';
 
 const scenarios: Readonly<Record<string, (context: BenchContext) => Promise<ScenarioResult>>> = {
   warm,
+  live,
   herd,
   startup,
   fleet,
