@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { CachedVersion } from '../src/entry.js';
@@ -593,5 +594,274 @@ describe('how records render', () => {
     expect(JSON.parse(JSON.stringify(binary))).toMatchObject({ secretBinary: '<redacted>', stale: true });
     expect(JSON.parse(JSON.stringify(binary))).not.toHaveProperty('secretString');
     expect(JSON.parse(JSON.stringify(text))).not.toHaveProperty('secretBinary');
+  });
+});
+
+describe('what a version keeps of the answer (compact metadata)', () => {
+  const PREFIX = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:';
+  const CREATED = 1_714_564_800_123;
+
+  /** An answer as the SDK makes one: every string, the Date and the stage list are new objects. */
+  function answer(
+    name: string,
+    value: { secretString: string } | { secretBinary: Uint8Array },
+  ): SecretVersion {
+    return {
+      name: `${name}`.split('').join(''),
+      arn: `${PREFIX}${name}-AbCdEf`,
+      versionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+      versionStages: ['AWSCURRENT', 'AWSPENDING'],
+      createdDate: new Date(CREATED),
+      ...value,
+    };
+  }
+
+  /** The record every version made before it kept its metadata compactly: the answer's fields, as they came. */
+  function recordAsBefore(version: SecretVersion, stale: boolean) {
+    return {
+      name: version.name,
+      arn: version.arn,
+      versionId: version.versionId,
+      versionStages: [...version.versionStages],
+      createdDate: version.createdDate,
+      ...(version.secretString === undefined ? {} : { secretString: version.secretString }),
+      ...(version.secretBinary === undefined ? {} : { secretBinary: Uint8Array.from(version.secretBinary) }),
+      stale,
+    };
+  }
+
+  function entryFor(
+    secretId: string,
+    version: SecretVersion,
+    pin: { versionStage?: string; versionId?: string } = {},
+  ) {
+    const { versionStage, versionId } = pin;
+    const key =
+      versionId !== undefined
+        ? `${secretId}\0v\0${versionId}`
+        : versionStage !== undefined
+          ? `${secretId}\0s\0${versionStage}`
+          : secretId;
+    const selector = {
+      key,
+      secretId,
+      versionStage: versionId === undefined ? (versionStage ?? 'AWSCURRENT') : undefined,
+      versionId,
+    };
+    return new CachedVersion(selector, version, 0, 1_000, 900);
+  }
+
+  const arnOf = (name: string) => `${PREFIX}${name}-AbCdEf`;
+  const reads: Array<[string, string, (name: string) => string]> = [
+    ['read by name', 'prod/orders/db', (name) => name],
+    ['read by ARN', 'prod/orders/db', arnOf],
+    ['read by partial ARN', 'prod/orders/db', (name) => `${PREFIX}${name}`],
+    ['read by a name that holds :secret:', 'team:secret:db', (name) => name],
+    ['read by the ARN of a name that holds :secret:', 'team:secret:db', arnOf],
+  ];
+
+  it.each(reads)('makes the same record as before for a string secret (%s)', async (_, name, idOf) => {
+    for (const stale of [false, true]) {
+      const version = answer(name, { secretString: STRING_TEXT });
+
+      const record = await entryFor(idOf(name), version).readRecord(stale);
+
+      expect({ ...record }).toStrictEqual(recordAsBefore(version, stale));
+      expect(record.createdDate).toBeInstanceOf(Date);
+      expect(Object.isFrozen(record.versionStages)).toBe(true);
+    }
+  });
+
+  it.each(reads)('makes the same record as before for a binary secret (%s)', async (_, name, idOf) => {
+    for (const stale of [false, true]) {
+      const version = answer(name, { secretBinary: Uint8Array.from(BYTES) });
+
+      const record = await entryFor(idOf(name), version).readRecord(stale);
+
+      expect({ ...record }).toStrictEqual(recordAsBefore(version, stale));
+      expect(Object.isFrozen(record.versionStages)).toBe(true);
+    }
+  });
+
+  it('makes the same record as before from a source with metadata of its own kind', async () => {
+    const versions: SecretVersion[] = [
+      { ...stringVersion(STRING_TEXT), arn: '', createdDate: undefined, versionStages: [] },
+      { ...stringVersion(STRING_TEXT), arn: 'local:prod/db', versionStages: ['blue', 'green'] },
+      { ...stringVersion(STRING_TEXT), name: 'prod/db-other', arn: 'prod/db' },
+    ];
+    for (const version of versions) {
+      expect({ ...(await entryOf(version).readRecord(false)) }).toStrictEqual(recordAsBefore(version, false));
+    }
+  });
+
+  it('keeps what a source that breaks the types gave, as records showed it before', async () => {
+    const odd = {
+      ...stringVersion(STRING_TEXT),
+      arn: undefined,
+      createdDate: '2024-05-01',
+      versionStages: new Set(['AWSCURRENT']),
+    } as unknown as SecretVersion;
+
+    const record = await entryOf(odd).readRecord(false);
+
+    expect(record.arn).toBeUndefined();
+    expect(record.createdDate).toBe('2024-05-01');
+    expect(record.versionStages).toEqual(['AWSCURRENT']);
+    expect(Object.isFrozen(record.versionStages)).toBe(true);
+  });
+
+  it('keeps both values of a source that answered with a string and bytes, as before', async () => {
+    const entry = entryOf({ ...stringVersion(STRING_TEXT), secretBinary: Uint8Array.from(BYTES) });
+
+    await expect(entry.readString()).resolves.toBe(STRING_TEXT);
+    await expect(entry.readBinary()).resolves.toEqual(Uint8Array.from(BYTES));
+    const record = await entry.readRecord(false);
+    expect(record.secretString).toBe(STRING_TEXT);
+    expect(record.secretBinary).toEqual(Uint8Array.from(BYTES));
+  });
+
+  it('is unaffected by the source changing its stage list or Date after the fetch', async () => {
+    const version = answer('prod/db', { secretString: STRING_TEXT });
+    const entry = entryFor('prod/db', version);
+
+    (version.versionStages as string[]).push('MUTATED');
+    version.createdDate?.setTime(0);
+    const record = await entry.readRecord(false);
+
+    expect(record.versionStages).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    expect(record.createdDate?.getTime()).toBe(CREATED);
+    expect(record.createdDate).not.toBe(version.createdDate);
+  });
+
+  it("shares stage lists between versions, but no record can change another's", async () => {
+    const first = entryFor('a', answer('a', { secretString: STRING_TEXT }));
+    const second = entryFor('b', answer('b', { secretBinary: Uint8Array.from(BYTES) }));
+    const a = await first.readRecord(false);
+    const b = await second.readRecord(false);
+
+    expect(() => (a.versionStages as string[]).push('MUTATED')).toThrow(TypeError);
+    expect(() => (b.versionStages as string[]).splice(0, 1)).toThrow(TypeError);
+    expect(() => {
+      (a.versionStages as string[])[0] = 'MUTATED';
+    }).toThrow(TypeError);
+
+    for (const record of [a, b, await first.readRecord(true), await second.readRecord(false)]) {
+      expect(record.versionStages).toEqual(['AWSCURRENT', 'AWSPENDING']);
+    }
+    const later = entryFor('c', answer('c', { secretString: STRING_TEXT }));
+    expect((await later.readRecord(false)).versionStages).toEqual(['AWSCURRENT', 'AWSPENDING']);
+  });
+
+  it('gives each record made anew a Date of its own: a caller changing one does not change the next', async () => {
+    const binary = entryFor('tls', answer('tls', { secretBinary: Uint8Array.from(BYTES) }));
+    const text = entryFor('db', answer('db', { secretString: STRING_TEXT }));
+
+    (await binary.readRecord(false)).createdDate?.setTime(0);
+    (await text.readRecord(true)).createdDate?.setTime(0);
+
+    expect((await binary.readRecord(false)).createdDate?.getTime()).toBe(CREATED);
+    expect((await text.readRecord(false)).createdDate?.getTime()).toBe(CREATED);
+  });
+
+  it('keeps the selector it was read with: the default stage, another stage, a version id', () => {
+    const version = answer('prod/db', { secretString: STRING_TEXT });
+
+    expect(entryFor('prod/db', version)).toMatchObject({
+      key: 'prod/db',
+      secretId: 'prod/db',
+      versionStage: 'AWSCURRENT',
+      versionId: undefined,
+      fetchedVersionId: version.versionId,
+    });
+    expect(entryFor('prod/db', version, { versionStage: 'AWSPREVIOUS' })).toMatchObject({
+      key: 'prod/db\0s\0AWSPREVIOUS',
+      versionStage: 'AWSPREVIOUS',
+      versionId: undefined,
+    });
+    expect(entryFor('prod/db', version, { versionId: version.versionId })).toMatchObject({
+      key: `prod/db\0v\0${version.versionId}`,
+      versionStage: undefined,
+      versionId: version.versionId,
+    });
+    expect(entryFor('prod/db', version, { versionId: 'asked-for-another' })).toMatchObject({
+      versionStage: undefined,
+      versionId: 'asked-for-another',
+      fetchedVersionId: version.versionId,
+    });
+  });
+
+  it('keeps its clock times exactly as given, whatever they are', () => {
+    const time = fc.oneof(
+      fc.double({ noNaN: true }),
+      fc.double({ min: 1.6e12, max: 1.8e12, noNaN: true }),
+      fc.integer({ min: 0, max: 2e12 }),
+      fc.constantFrom(Number.POSITIVE_INFINITY, Number.NaN, -0, 0),
+    );
+    fc.assert(
+      fc.property(time, time, time, (fetchedAt, expiresAt, refreshAt) => {
+        const entry = new CachedVersion(
+          { key: 'k', secretId: 'k', versionStage: 'AWSCURRENT', versionId: undefined },
+          stringVersion('s'),
+          fetchedAt,
+          expiresAt,
+          refreshAt,
+        );
+        expect(entry.fetchedAt).toBe(fetchedAt);
+        expect(entry.expiresAt).toBe(expiresAt);
+        expect(entry.refreshAt).toBe(refreshAt);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('keeps the times a fetch gives: a jittered lifetime and a refresh ahead of its end', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1.6e12, max: 1.8e12, noNaN: true }),
+        fc.double({ min: 1, max: 3_600_000, noNaN: true }),
+        fc.constantFrom(0, 1, 10_000, 12.5, 0.1),
+        (startedAt, lifetime, refreshAheadMs) => {
+          const expiresAt = startedAt + lifetime;
+          const refreshAt = expiresAt - Math.min(refreshAheadMs, lifetime / 2);
+          const made = new CachedVersion(
+            { key: 'k', secretId: 'k', versionStage: 'AWSCURRENT', versionId: undefined },
+            stringVersion('s'),
+            startedAt,
+            expiresAt,
+            refreshAt,
+          );
+          expect([made.fetchedAt, made.expiresAt, made.refreshAt]).toEqual([startedAt, expiresAt, refreshAt]);
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it.each([
+    ['a string', () => stringVersion(STRING_TEXT)],
+    ['a JSON', () => stringVersion(JSON_TEXT)],
+    ['a binary', () => binaryVersion()],
+  ])('renders %s version in no form that shows its value, before and after every read', async (_, make) => {
+    const version = make();
+    const entry = entryFor(`${PREFIX}prod/db-AbCdEf`, version);
+    const check = () => {
+      const rendered = renderingsOf(entry);
+      expectNoFragment(rendered, 'SECRETVALUE');
+      expectNoFragment(rendered, 'JSONVALUE');
+      expectNoBytes(rendered, Uint8Array.from(BYTES));
+    };
+    check();
+    await Promise.allSettled([
+      entry.readString(),
+      entry.readJson(),
+      entry.readRecord(false),
+      entry.readRecord(true),
+    ]);
+    await Promise.allSettled([
+      entry.readValidated(spySchema('a').schema),
+      entry.readField('user', undefined),
+    ]);
+    await Promise.allSettled([entry.readRef('user', undefined), entry.readBinary()]);
+    check();
   });
 });

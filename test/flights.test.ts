@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { lifetimeMs } from '../src/backoff.js';
 import { SecretCacheError } from '../src/errors.js';
 import { EventEmitter } from '../src/events.js';
 import { Fetcher } from '../src/fetcher.js';
@@ -68,6 +69,42 @@ describe('Flights', () => {
     expect(first.expiresAt).toBe(60_000);
     expect(refreshed.expiresAt).toBe(96_000);
     vi.restoreAllMocks();
+  });
+
+  it('caches exactly the times it computed: start, jittered expiry and refresh ahead, at a real clock time', async () => {
+    for (const [refreshAheadMs, random] of [
+      [10_000, 0.123456789],
+      [10_000, 0.999],
+      [45_000, 0.987654321],
+      [0, 0.5],
+    ] as const) {
+      vi.spyOn(Math, 'random').mockReturnValue(random);
+      const { source, clock, flights } = setup({ ttlMs: 100_000, ttlJitter: 0.9, refreshAheadMs });
+      clock.time = 1_714_564_800_123.25;
+      source.put('db', 'v');
+
+      const entry = await flights.fetch(selector('db'), 'miss', true);
+
+      const lifetime = lifetimeMs(100_000, 0.9, false, random);
+      const expiresAt = clock.time + lifetime;
+      expect([entry.fetchedAt, entry.expiresAt, entry.refreshAt]).toEqual([
+        clock.time,
+        expiresAt,
+        expiresAt - Math.min(refreshAheadMs, lifetime / 2),
+      ]);
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('caches a version read by id to never expire', async () => {
+    const { source, flights } = setup();
+    source.put('db', 'v');
+    const pinned = resolveSelector('db', { versionId: 'v1' }, 'AWSCURRENT') as Selector;
+
+    const entry = await flights.fetch(pinned, 'miss', true);
+
+    expect(entry).toMatchObject({ versionId: 'v1', versionStage: undefined, fetchedVersionId: 'v1' });
+    expect([entry.expiresAt, entry.refreshAt]).toEqual([Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY]);
   });
 
   it('does not store the answer of a fetch whose key was invalidated meanwhile', async () => {

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SecretCache } from '../src/cache.js';
 import { isSecretCacheError, SecretCacheError, type SecretCacheErrorCode } from '../src/errors.js';
 import {
   AwsSecretSource,
@@ -192,6 +193,55 @@ describe('AwsSecretSource responses', () => {
     const version = versionFromAws({ SecretString: '' }, 'prod/db');
 
     expect(version.secretString).toBe('');
+  });
+});
+
+describe('records made from AwsSecretSource answers', () => {
+  const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf';
+
+  /** What `getSecretValue` resolved to before versions kept their metadata compactly: the answer, as it came. */
+  function asAnswered(output: Record<string, unknown>, stale = false) {
+    return {
+      name: output.Name,
+      arn: output.ARN,
+      versionId: output.VersionId,
+      versionStages: output.VersionStages,
+      createdDate: output.CreatedDate,
+      ...(output.SecretString === undefined ? {} : { secretString: output.SecretString }),
+      ...(output.SecretBinary === undefined ? {} : { secretBinary: output.SecretBinary }),
+      stale,
+    };
+  }
+
+  it.each([
+    ['a string secret read by name', 'prod/db', { SecretString: '{"password":"p"}' }],
+    ['a string secret read by ARN', arn, { SecretString: '{"password":"p"}' }],
+    ['a binary secret read by name', 'prod/db', { SecretBinary: Uint8Array.from([1, 2, 3]) }],
+    ['a binary secret read by ARN', arn, { SecretBinary: Uint8Array.from([1, 2, 3]) }],
+  ])('hand out what AWS answered, field for field (%s)', async (_, secretId, value) => {
+    // As the SDK answers: new strings, stage list and Date on every call.
+    const answer = (): Record<string, unknown> => ({
+      Name: ['prod', 'db'].join('/'),
+      ARN: `${arn}`.slice(0),
+      VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+      VersionStages: ['AWSCURRENT', 'BLUE'],
+      CreatedDate: new Date(created.getTime()),
+      ...value,
+    });
+    sm.on(GetSecretValueCommand).callsFake(async () => answer());
+    const cache = new SecretCache({ client: new SecretsManagerClient({ region: 'eu-west-1' }) });
+
+    const first = await cache.getSecretValue(secretId);
+    const second = await cache.getSecretValue(secretId);
+
+    for (const record of [first, second]) {
+      expect({ ...record }).toStrictEqual(asAnswered(answer()));
+      expect(record.createdDate).toBeInstanceOf(Date);
+      expect(Object.isFrozen(record)).toBe(true);
+      expect(Object.isFrozen(record.versionStages)).toBe(true);
+      expect(() => (record.versionStages as string[]).push('MUTATED')).toThrow(TypeError);
+    }
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 });
 
