@@ -10,6 +10,8 @@ const common = {
     env: 'src/env.ts',
     rotation: 'src/rotation.ts',
     pg: 'src/pg.ts',
+    http: 'src/http.ts',
+    testing: 'src/testing.ts',
   },
   dts: true,
   sourcemap: true,

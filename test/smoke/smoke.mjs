@@ -22,7 +22,7 @@ assert.ok(
   'cjs: the core entry is in require.cache',
 );
 assert.deepEqual(
-  loadedByCore.filter((file) => /\/dist\/(lambda|middy|env|rotation|pg)\.cjs$/.test(file)),
+  loadedByCore.filter((file) => /\/dist\/(lambda|middy|env|rotation|pg|http|testing)\.cjs$/.test(file)),
   [],
   'cjs: requiring the core entry loads none of lambda.cjs, middy.cjs, env.cjs, rotation.cjs, pg.cjs',
 );
@@ -85,7 +85,7 @@ for (const entry of ['index.js', 'index.cjs']) {
   const files = reachable(entry);
   assert.ok(files.length > 1, `${entry}: the import scan follows its chunk`);
   assert.deepEqual(
-    files.filter((file) => /^(lambda|middy|env|cli|rotation|pg)\./.test(file)),
+    files.filter((file) => /^(lambda|middy|env|cli|rotation|pg|http|testing)\./.test(file)),
     [],
     `${entry} does not import the lambda, middy, env, cli, rotation or pg entry`,
   );
@@ -268,6 +268,30 @@ await checkRotationAndPg('cjs', cjs, require('secretcache/rotation'), require('s
 await checkEnv('esm', esm, await import('secretcache/env'));
 await checkEnv('cjs', cjs, require('secretcache/env'));
 
+async function checkSources(format, lib, http, testing) {
+  assert.equal(typeof http.agentSource, 'function', `${format}: agentSource is exported`);
+  assert.equal(typeof http.lambdaExtensionSource, 'function', `${format}: lambdaExtensionSource is exported`);
+  assert.throws(
+    () => http.agentSource({ host: '10.0.0.1' }),
+    TypeError,
+    `${format}: a non-loopback host is refused`,
+  );
+  const source = testing.memorySource();
+  source.createSecret('smoke/live', 'first');
+  const cache = new lib.SecretCache({ source });
+  const live = await cache.live({ value: lib.secret.string('smoke/live') });
+  assert.equal(live.value, 'first', `${format}: live reads over memorySource`);
+  source.putSecretValue('smoke/live', 'second');
+  await cache.refreshNow('smoke/live');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(live.value, 'second', `${format}: live follows a new version`);
+  live.close();
+  assert.equal(JSON.stringify(live), '{"value":"<redacted>"}', `${format}: live renders redacted`);
+}
+
+await checkSources('esm', esm, await import('secretcache/http'), await import('secretcache/testing'));
+await checkSources('cjs', cjs, require('secretcache/http'), require('secretcache/testing'));
+
 const child = `
   const { SecretCache } = require('secretcache');
   let calls = 0;
@@ -283,6 +307,8 @@ const child = `
   if (typeof loadEnv !== 'function') process.exit(3);
   if (typeof require('secretcache/rotation').rotationHandler !== 'function') process.exit(4);
   if (typeof require('secretcache/pg').createPool !== 'function') process.exit(5);
+  if (typeof require('secretcache/http').agentSource !== 'function') process.exit(6);
+  if (typeof require('secretcache/testing').memorySource !== 'function') process.exit(7);
 `;
 execFileSync(process.execPath, ['--no-experimental-require-module', '-e', child], { stdio: 'inherit' });
 
@@ -298,4 +324,4 @@ const exec = spawnSync(fileURLToPath(bin), ['exec', '--', process.execPath, '-e'
 });
 assert.equal(exec.status, 3, 'secretcache exec passes the exit code on');
 
-console.log('smoke: 11 passed, 0 failed');
+console.log('smoke: 13 passed, 0 failed');
