@@ -247,6 +247,8 @@ class LiveSlot {
       return;
     }
     this.#refreshing = true;
+    // Within its lifetime the value needs no second look while the refresh runs: reads keep the fast path.
+    if (now < this.expiresAt && this.refreshAt < this.expiresAt) this.refreshAt = this.expiresAt;
     started.then(
       (entry) => {
         this.#refreshing = false;
@@ -380,7 +382,9 @@ export function liveSecrets(
   options: LiveOptions | undefined,
 ): object {
   const onChange = options?.onChange;
-  const live = Object.create(LIVE_PROTOTYPE) as object;
+  // A prototype of its own per object: V8 shares property-map transitions among objects of one prototype, and a
+  // second object defining the same key with another getter would fall back to slow (dictionary) properties.
+  const live = Object.create(Object.create(LIVE_PROTOTYPE)) as object;
   const slots = started.map((start) => {
     const slot = new LiveSlot(access, start, onChange);
     const get =
