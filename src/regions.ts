@@ -5,12 +5,33 @@ import { type OptionTable, resolveTable, unknownKeyProblem } from './option-tabl
 import { type Breaker, Router, type RouterTiming } from './regions/breakers.js';
 import type { BatchResult, SecretRequest, SecretSource, SecretVersion } from './source.js';
 
-/** How long a region that failed transiently is skipped, at most: see {@link RegionalSourceOptions}. */
+/**
+ * How long a region that failed transiently is skipped, at most: the default `cooldownMs` of
+ * {@link RegionalSourceOptions}.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_COOLDOWN_MS, regionalSource } from 'secretcache';
+ *
+ * // A primary that fails comes back into use twice as late as by default.
+ * const source = regionalSource({ regions, sourceFor, cooldownMs: 2 * DEFAULT_COOLDOWN_MS });
+ * ```
+ */
 export const DEFAULT_COOLDOWN_MS = 30_000;
 
 /**
- * Under the cache's `fetchTimeoutMs` (5 s) with room for a second region: a hung primary costs 2 s, and the
- * replica still has 3 s to answer before the cache gives up on the fetch.
+ * The default `attemptTimeoutMs` of {@link RegionalSourceOptions}: under the cache's `fetchTimeoutMs` (5 s) with
+ * room for a second region. A hung primary costs 2 s, and the replica still has 3 s to answer before the cache
+ * gives up on the fetch.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_ATTEMPT_TIMEOUT_MS, SecretCache, regionalSource } from 'secretcache';
+ *
+ * // Three regions, each with a full attempt inside one fetch.
+ * const source = regionalSource({ regions: ['us-east-1', 'us-east-2', 'us-west-2'], sourceFor });
+ * const cache = new SecretCache({ source, fetchTimeoutMs: 3 * DEFAULT_ATTEMPT_TIMEOUT_MS });
+ * ```
  */
 export const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;
 

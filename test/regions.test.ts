@@ -862,7 +862,6 @@ describe('src/regions.ts: documentation and module graph', () => {
     const before = text.slice(0, match?.index).trimEnd();
     expect(before.endsWith('*/'), `${name} has no TSDoc`).toBe(true);
     const doc = before.slice(before.lastIndexOf('/**'));
-    if (name.startsWith('DEFAULT_')) return; // constants: a line of why is their doc
     expect(doc).toContain('@example');
     expect(doc.slice(doc.indexOf('@example'))).toMatch(/from 'secretcache'/);
   });
