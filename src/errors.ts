@@ -21,6 +21,8 @@
  * - `EXPIRED`: a live entry (`cache.live`) is past its TTL and `staleIfErrorMs`, and its refresh has not
  *   answered yet (a process that was suspended for longer than both, for example).
  * - `CLOSED`: a live entry was read after its live object was closed.
+ * - `MISSING_DEPENDENCY`: the AWS source needs `@aws-sdk/client-secrets-manager`, which is not installed (or
+ *   failed to load); the message says what to install.
  *
  * @example
  * ```ts
@@ -48,7 +50,8 @@ export type SecretCacheErrorCode =
   | 'LOAD_FAILED'
   | 'INVALID_ARGUMENT'
   | 'EXPIRED'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'MISSING_DEPENDENCY';
 
 /**
  * One failed entry of a manifest load, as listed by a `LOAD_FAILED` error's `errors`: which entry, and why,
@@ -189,6 +192,7 @@ export const PERMANENT_CODES: ReadonlySet<SecretCacheErrorCode> = new Set([
   'INVALID_REQUEST',
   'INVALID_ARGUMENT',
   'NO_VALUE',
+  'MISSING_DEPENDENCY',
 ]);
 
 /** Shorthand for the `INVALID_ARGUMENT` error every entry point raises on malformed input. */

@@ -80,7 +80,7 @@ export class Flights {
   fetch(selector: Selector, reason: FetchReason, awaited: boolean): Promise<CachedVersion> {
     const fetch =
       this.#store.inflight.get(selector.key) ??
-      this.#track(selector, reason, this.#clock.now(), this.#fetchOne(selector));
+      this.#track(selector, reason, this.#clock.now(), this.#fetchOne(selector, reason === 'refresh-now'));
     if (awaited) keepAlive(fetch);
     return fetch;
   }
@@ -166,10 +166,16 @@ export class Flights {
     await Promise.allSettled(tracked);
   }
 
-  #fetchOne(selector: Selector): Promise<SecretVersion> {
+  /**
+   * One `getSecretValue`. `refreshNow` (for `refreshNow()` and the refresh of a rejected credential) asks a
+   * source with a cache of its own, such as the Secrets Manager Agent, to bypass it.
+   */
+  #fetchOne(selector: Selector, refreshNow = false): Promise<SecretVersion> {
     this.started++;
     const { secretId, versionStage, versionId } = selector;
-    return this.#fetcher.fetch({ secretId, versionStage, versionId });
+    return this.#fetcher.fetch(
+      refreshNow ? { secretId, versionStage, versionId, refreshNow } : { secretId, versionStage, versionId },
+    );
   }
 
   /**

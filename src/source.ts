@@ -1,8 +1,4 @@
-import {
-  BatchGetSecretValueCommand,
-  GetSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { loadedSdk, loadSdk, type SecretsManagerSdk } from './aws-sdk.js';
 import { isSecretCacheError, SecretCacheError, type SecretCacheErrorCode } from './errors.js';
 
 /**
@@ -213,8 +209,29 @@ export function toSecretCacheError(error: unknown, secretId: string): SecretCach
 }
 
 /**
- * A {@link SecretSource} over the AWS SDK v3's `SecretsManagerClient`. With no client it creates one (default
- * region and credential chain) on the first fetch, so constructing a cache does no I/O.
+ * Options of {@link AwsSecretSource}.
+ *
+ * @example
+ * ```ts
+ * import { AwsSecretSource, type AwsSecretSourceOptions } from 'secretcache';
+ *
+ * const options: AwsSecretSourceOptions = { region: 'eu-west-1' };
+ * const source = new AwsSecretSource(undefined, options);
+ * ```
+ */
+export interface AwsSecretSourceOptions {
+  /**
+   * The region of the client the source creates when none is given.
+   * @default the SDK's default (`AWS_REGION`, the shared config)
+   */
+  readonly region?: string;
+}
+
+/**
+ * A {@link SecretSource} over the AWS SDK v3's `SecretsManagerClient`. The SDK (a peer dependency) is loaded on
+ * the first fetch, not at import: a process that never fetches through this source never loads it, and one
+ * without it installed gets `MISSING_DEPENDENCY` from its first read. With no client it creates one (default
+ * credential chain; `region` if given) on the first fetch, so constructing a cache does no I/O.
  *
  * @example
  * ```ts
@@ -227,26 +244,41 @@ export function toSecretCacheError(error: unknown, secretId: string): SecretCach
  */
 export class AwsSecretSource implements SecretSource {
   #client: SecretsManagerLike | undefined;
+  readonly #region: string | undefined;
 
-  constructor(client?: SecretsManagerLike) {
+  constructor(client?: SecretsManagerLike, options?: AwsSecretSourceOptions) {
     this.#client = client;
+    this.#region = options?.region;
   }
 
-  /** The client in use, created on first use when none was given. */
-  get client(): SecretsManagerLike {
-    this.#client ??= new SecretsManagerClient({});
+  /** The client in use: the one given, or the one the first fetch created (`undefined` before it). */
+  get client(): SecretsManagerLike | undefined {
+    return this.#client;
+  }
+
+  /** The SDK, loaded by the first fetch; the caller's abort while it loads wins. */
+  async #loadSdk(secretId: string, signal: AbortSignal | undefined): Promise<SecretsManagerSdk> {
+    const sdk = await loadSdk(secretId);
+    if (signal?.aborted === true) throw signal.reason;
+    return sdk;
+  }
+
+  #clientOf(sdk: SecretsManagerSdk): SecretsManagerLike {
+    this.#client ??= new sdk.SecretsManagerClient(this.#region === undefined ? {} : { region: this.#region });
     return this.#client;
   }
 
   async getSecretValue(request: SecretRequest, signal?: AbortSignal): Promise<SecretVersion> {
-    const command = new GetSecretValueCommand({
+    const sdk = loadedSdk ?? (await this.#loadSdk(request.secretId, signal));
+    const command = new sdk.GetSecretValueCommand({
       SecretId: request.secretId,
       ...(request.versionStage === undefined ? {} : { VersionStage: request.versionStage }),
       ...(request.versionId === undefined ? {} : { VersionId: request.versionId }),
     });
     let output: Record<string, unknown>;
     try {
-      output = await this.client.send(command, signal === undefined ? undefined : { abortSignal: signal });
+      const client = this.#clientOf(sdk);
+      output = await client.send(command, signal === undefined ? undefined : { abortSignal: signal });
     } catch (error) {
       if (signal?.aborted === true) throw signal.reason;
       throw toSecretCacheError(error, request.secretId);
@@ -257,15 +289,17 @@ export class AwsSecretSource implements SecretSource {
   async batchGetSecretValue(secretIds: readonly string[], signal?: AbortSignal): Promise<BatchResult> {
     const versions: SecretVersion[] = [];
     const errors: Array<{ secretId: string; error: SecretCacheError }> = [];
+    const sdk = loadedSdk ?? (await this.#loadSdk(secretIds.join(','), signal));
     let nextToken: string | undefined;
     do {
-      const command = new BatchGetSecretValueCommand({
+      const command = new sdk.BatchGetSecretValueCommand({
         SecretIdList: [...secretIds],
         ...(nextToken === undefined ? {} : { NextToken: nextToken }),
       });
       let output: Record<string, unknown>;
       try {
-        output = await this.client.send(command, signal === undefined ? undefined : { abortSignal: signal });
+        const client = this.#clientOf(sdk);
+        output = await client.send(command, signal === undefined ? undefined : { abortSignal: signal });
       } catch (error) {
         if (signal?.aborted === true) throw signal.reason;
         throw toSecretCacheError(error, secretIds.join(','));

@@ -177,6 +177,7 @@ describe('PERMANENT_CODES', () => {
     'DECRYPTION_FAILED',
     'INVALID_REQUEST',
     'INVALID_ARGUMENT',
+    'MISSING_DEPENDENCY',
   ])('holds %s, which waiting cannot fix', (code) => {
     expect(PERMANENT_CODES.has(code)).toBe(true);
   });
@@ -188,7 +189,7 @@ describe('PERMANENT_CODES', () => {
     },
   );
 
-  it('holds exactly the six permanent codes', async () => {
+  it('holds exactly the seven permanent codes', async () => {
     // Read from a copy of the module loaded inside the test: a module-level constant is built at import, before
     // Stryker's vitest runner switches a mutant on, so only such a copy shows a mutated set.
     vi.resetModules();
@@ -203,6 +204,7 @@ describe('PERMANENT_CODES', () => {
         'INVALID_REQUEST',
         'NOT_FOUND',
         'NO_VALUE',
+        'MISSING_DEPENDENCY',
       ].sort(),
     );
   });

@@ -305,14 +305,26 @@ describe('AwsSecretSource client', () => {
     expect(new AwsSecretSource(client).client).toBe(client);
   });
 
-  it('constructs without a client, creates a SecretsManagerClient on first use and keeps it', () => {
+  it('constructs without a client, creates a SecretsManagerClient on the first fetch and keeps it', async () => {
+    sm.on(GetSecretValueCommand).resolves({ Name: 'prod/db', SecretString: 'lazy' });
     const source = new AwsSecretSource();
+    expect(source.client).toBeUndefined();
 
+    await source.getSecretValue({ secretId: 'prod/db' });
     const client = source.client;
+    await source.getSecretValue({ secretId: 'prod/db' });
 
     expect(client).toBeInstanceOf(SecretsManagerClient);
-    expect(typeof client.send).toBe('function');
     expect(source.client).toBe(client);
+  });
+
+  it('creates its client in the region it was given', async () => {
+    sm.on(GetSecretValueCommand).resolves({ Name: 'prod/db', SecretString: 'lazy' });
+    const source = new AwsSecretSource(undefined, { region: 'eu-west-1' });
+
+    await source.getSecretValue({ secretId: 'prod/db' });
+
+    expect(await (source.client as SecretsManagerClient).config.region()).toBe('eu-west-1');
   });
 
   it('fetches through the client it created itself', async () => {
