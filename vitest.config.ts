@@ -16,6 +16,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['./test/support/require-moto.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },

@@ -3,7 +3,9 @@
  * hands out real `SecretsManagerClient`s pointed at it. Network traffic only ever goes to 127.0.0.1.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
 import {
   CreateSecretCommand,
   type CreateSecretCommandOutput,
@@ -14,6 +16,30 @@ import {
   SecretsManagerClient,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
+
+/** What to tell someone whose PATH has no `moto_server`: what is missing, and the one command that installs it. */
+export const MOTO_SERVER_MISSING =
+  'moto_server (Python moto 5, a local AWS Secrets Manager) is not on the PATH: the integration tests need it. ' +
+  'Install it with `pip install "moto[server]"`, check that `moto_server --help` runs, and run again. ' +
+  'The unit tests alone run without it: `npm run test:unit`.';
+
+/** The `moto_server` executable the PATH names, or `undefined` when there is none. */
+export function motoServerOnPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const extensions = process.platform === 'win32' ? (env.PATHEXT ?? '.EXE;.CMD;.BAT').split(';') : [''];
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    for (const extension of extensions) {
+      const file = join(dir, `moto_server${extension}`);
+      try {
+        accessSync(file, constants.X_OK);
+        return file;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}
 
 const HOST = '127.0.0.1';
 const STARTUP_TIMEOUT_MS = 20_000;
@@ -133,6 +159,8 @@ export async function startMotoServer(): Promise<MotoServer> {
     if (pid === undefined || spawnError) {
       await stop();
       const reason = spawnError?.message ?? `exit code ${child.exitCode}`;
+      if ((spawnError as NodeJS.ErrnoException | undefined)?.code === 'ENOENT')
+        throw new Error(MOTO_SERVER_MISSING);
       throw describeFailure(`could not be spawned (is moto_server on PATH?): ${reason}`);
     }
     if (hasExited(child)) {
