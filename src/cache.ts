@@ -35,6 +35,7 @@ import {
   resolveOptions,
   type SecretCacheOptions,
 } from './options.js';
+import { regionalSource } from './regions.js';
 import { Rejections } from './rejections.js';
 import type { StandardSchemaV1 } from './schema.js';
 import {
@@ -198,7 +199,12 @@ export class SecretCache {
     this.#entries = this.#store.entries;
     this.#failures = this.#store.failures;
     this.#inflight = this.#store.inflight;
-    const source = options?.source ?? new AwsSecretSource(options?.client);
+    const regions = options?.regions;
+    const source =
+      options?.source ??
+      (regions === undefined
+        ? new AwsSecretSource(options?.client)
+        : regionalSource({ regions, sourceFor: (region) => new AwsSecretSource(undefined, { region }) }));
     const fetcher = new Fetcher(source, this.#options.retry, this.#options.fetchTimeoutMs);
     this.#flights = new Flights(this.#store, fetcher, this.#events, this.#clock, this.#options);
     const { maxEntries } = this.#options;

@@ -37,6 +37,8 @@ export interface SecretRecord {
   readonly secretBinary?: Uint8Array;
   /** Whether this value is past its TTL, served because AWS failed (see `staleIfErrorMs`). */
   readonly stale: boolean;
+  /** The AWS region that answered, when the cache reads through several (`regions`); absent otherwise. */
+  readonly region?: string;
 }
 
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
@@ -54,6 +56,7 @@ class Record implements SecretRecord {
   declare readonly secretString?: string;
   declare readonly secretBinary?: Uint8Array;
   readonly stale: boolean;
+  declare readonly region?: string;
 
   constructor(fields: Omit<SecretRecord, 'stale'>, stale: boolean) {
     this.name = fields.name;
@@ -64,13 +67,23 @@ class Record implements SecretRecord {
     if (fields.secretString !== undefined) this.secretString = fields.secretString;
     if (fields.secretBinary !== undefined) this.secretBinary = fields.secretBinary;
     this.stale = stale;
+    if (fields.region !== undefined) this.region = fields.region;
     Object.freeze(this);
   }
 
   toJSON(): object {
-    const { name, arn, versionId, versionStages, createdDate, stale } = this;
+    const { name, arn, versionId, versionStages, createdDate, stale, region } = this;
     const value = this.secretString === undefined ? { secretBinary: REDACTED } : { secretString: REDACTED };
-    return { name, arn, versionId, versionStages, createdDate, stale, ...value };
+    return {
+      name,
+      arn,
+      versionId,
+      versionStages,
+      createdDate,
+      stale,
+      ...(region === undefined ? {} : { region }),
+      ...value,
+    };
   }
 
   toString(): string {
@@ -233,6 +246,7 @@ export class CachedVersion {
       arnPrefix: names.arnPrefix,
       readByArn: names.readByArn,
       aheadMs: exact ? aheadMs : 0,
+      region: typeof version.region === 'string' ? version.region : undefined,
     });
     this.#names = names.rest;
     this.#createdDate = created instanceof Date ? created.getTime() : undefined;
@@ -268,6 +282,11 @@ export class CachedVersion {
   /** The stage this version was fetched for; `undefined` for a version read by id. */
   get versionStage(): string | undefined {
     return this.#shape.versionStage;
+  }
+
+  /** The region that answered, when the source said (`regionalSource`). */
+  get region(): string | undefined {
+    return this.#shape.region;
   }
 
   /** The version id this version was read by, if it was. */
@@ -408,6 +427,7 @@ export class CachedVersion {
             created === undefined ? (this.#derived?.unusual?.createdDate as undefined) : new Date(created),
           ...(this.string === undefined ? {} : { secretString: this.#value as string }),
           ...(bytes === undefined ? {} : { secretBinary: new Uint8Array(bytes) }),
+          ...(this.#shape.region === undefined ? {} : { region: this.#shape.region }),
         },
         stale,
       ),

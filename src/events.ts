@@ -39,6 +39,8 @@ export interface FetchEvent extends SecretEventTarget {
   readonly reason: FetchReason;
   /** The version id Secrets Manager answered with. */
   readonly fetchedVersionId: string;
+  /** The AWS region that answered, when the cache reads through several (`regions`). */
+  readonly region?: string;
 }
 
 /**

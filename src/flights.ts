@@ -205,7 +205,12 @@ export class Flights {
           }
           if (this.#events.wantsFetch()) {
             const durationMs = this.#clock.now() - startedAt;
-            this.#events.fetch({ secretId, versionStage, versionId, durationMs, reason, fetchedVersionId });
+            const region = entry.region;
+            this.#events.fetch(
+              region === undefined
+                ? { secretId, versionStage, versionId, durationMs, reason, fetchedVersionId }
+                : { secretId, versionStage, versionId, durationMs, reason, fetchedVersionId, region },
+            );
           }
           const oldVersionId = replaced?.fetchedVersionId;
           if (

@@ -32,10 +32,20 @@ export {
   secret,
 } from './manifest.js';
 export type { JsonReadOptions, ReadOptions, SecretCacheOptions } from './options.js';
+export {
+  arnInRegion,
+  type RegionalBatchResult,
+  type RegionalSecretVersion,
+  type RegionalSource,
+  type RegionalSourceOptions,
+  type RegionState,
+  regionalSource,
+} from './regions.js';
 export type { StandardSchemaV1 } from './schema.js';
 export { parseSecretRef, type SecretRef } from './secret-ref.js';
 export {
   AwsSecretSource,
+  type AwsSecretSourceOptions,
   type BatchResult,
   type SecretRequest,
   type SecretSource,

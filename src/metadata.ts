@@ -65,16 +65,18 @@ export interface Shape {
    * for every version of a cache (`refreshAheadMs`) but those whose lifetime is shorter than twice that.
    */
   readonly aheadMs: number;
+  /** The region that answered, when the source said (`regionalSource`); few distinct values, so shared. */
+  readonly region: string | undefined;
 }
 
 const sharedShapes = new Map<string, Shape>();
 
 /** `shape`, or the one like it shared since it was first seen. */
 export function sharedShape(shape: Shape): Shape {
-  const { versionStage, byVersionId, versionStages, arnPrefix, readByArn, aheadMs } = shape;
+  const { versionStage, byVersionId, versionStages, arnPrefix, readByArn, aheadMs, region } = shape;
   if (!Array.isArray(versionStages)) return shape;
   // Labels, stages and ARNs hold no control character; a key that is ambiguous anyway is compared below.
-  const key = `${versionStage ?? ''}\x01${byVersionId}\x01${arnPrefix ?? ''}\x01${readByArn}\x01${aheadMs}\x01${versionStages.join('\0')}`;
+  const key = `${versionStage ?? ''}\x01${byVersionId}\x01${arnPrefix ?? ''}\x01${readByArn}\x01${aheadMs}\x01${region ?? ''}\x01${versionStages.join('\0')}`;
   const shared = sharedShapes.get(key);
   if (shared !== undefined && sameShape(shared, shape)) return shared;
   if (shared === undefined) share(sharedShapes, key, shape);
@@ -88,7 +90,8 @@ function sameShape(a: Shape, b: Shape): boolean {
     a.versionStages === b.versionStages &&
     a.arnPrefix === b.arnPrefix &&
     a.readByArn === b.readByArn &&
-    a.aheadMs === b.aheadMs
+    a.aheadMs === b.aheadMs &&
+    a.region === b.region
   );
 }
 

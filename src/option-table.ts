@@ -12,7 +12,14 @@ import { describeValue as describe } from './describe.js';
  * const ttlMs: OptionSpec = { kind: 'positive-ms', default: 300_000, doc: 'how old a served value may be' };
  * ```
  */
-export type OptionSpec = NumberSpec | BooleanSpec | StringSpec | MethodSpec | FunctionSpec | NestedSpec;
+export type OptionSpec =
+  | NumberSpec
+  | BooleanSpec
+  | StringSpec
+  | MethodSpec
+  | FunctionSpec
+  | NestedSpec
+  | RegionListSpec;
 
 /**
  * Options by name, in the order they are checked and documented. A spec may refer to the options before it
@@ -81,6 +88,15 @@ interface MethodSpec extends Documented {
 interface FunctionSpec extends Documented {
   readonly kind: 'function';
 }
+
+/** A non-empty list of distinct AWS region names (`us-east-1`); no default. */
+interface RegionListSpec extends Documented {
+  readonly kind: 'region-list';
+  /** Options earlier in the same table that may not be given together with this one. */
+  readonly excludes?: readonly string[];
+}
+
+const REGION_NAME = /^[a-z]{2,4}(?:-[a-z]+){1,3}-\d{1,2}$/;
 
 /** An object of options of its own, checked like the table it is in. */
 interface NestedSpec extends Documented {
@@ -165,12 +181,12 @@ function resolveLevel(
     if (!accepts(spec, final, resolved)) {
       throw new TypeError(`Expected \`${label}\` to be ${expectation(spec, path)}, got ${describe(final)}.`);
     }
-    if (
-      spec.kind === 'object-with-method' &&
-      spec.excludes !== undefined &&
-      given[spec.excludes] !== undefined
-    ) {
-      throw new TypeError(`Expected either \`${path}${spec.excludes}\` or \`${label}\`, not both.`);
+    const excluded =
+      spec.kind === 'object-with-method' || spec.kind === 'region-list' ? [spec.excludes ?? []].flat() : [];
+    for (const other of excluded) {
+      if (given[other] !== undefined) {
+        throw new TypeError(`Expected either \`${path}${other}\` or \`${label}\`, not both.`);
+      }
     }
     resolved[name] = final;
   }
@@ -199,6 +215,13 @@ function accepts(
       );
     case 'function':
       return typeof value === 'function';
+    case 'region-list':
+      return (
+        Array.isArray(value) &&
+        value.length > 0 &&
+        value.every((region) => typeof region === 'string' && REGION_NAME.test(region)) &&
+        new Set(value).size === value.length
+      );
     default:
       return (
         typeof value === 'number' &&
@@ -241,6 +264,8 @@ function expectation(spec: OptionSpec, path: string): string {
       return 'a function';
     case 'nested':
       return 'an object';
+    case 'region-list':
+      return 'a non-empty list of distinct AWS region names (`us-east-1`)';
     default: {
       const finite = spec.infinite === true ? '' : ', finite';
       const noun = {

@@ -40,6 +40,16 @@ export interface SecretCacheOptions {
    */
   readonly source?: SecretSource;
   /**
+   * Replica regions to fail over to, the primary first: `['us-east-1', 'eu-west-1']`. A fetch that fails
+   * transiently (throttling, 5xx, network, timeout) in one region is made in the next, for the same secret (a
+   * full ARN gets that region); other errors never fail over. A region that failed is skipped for about 30 s,
+   * so an outage costs one attempt per window. Each region gets its own `SecretsManagerClient`, made on the
+   * first fetch. For clients of your own, pass `source: regionalSource({ regions, sourceFor })`. Not together
+   * with `client` or `source`.
+   * @default none: one client, in the SDK's default region
+   */
+  readonly regions?: readonly string[];
+  /**
    * How old, in milliseconds, a served value may be. After that the next read fetches again. Reads pinned to a
    * `versionId` never expire (a version's value is immutable in Secrets Manager).
    * @default 300_000 (5 minutes)
@@ -214,6 +224,12 @@ export const SECRET_CACHE_OPTIONS = {
     excludes: 'client',
     defaultDoc: 'an `AwsSecretSource` over `client`',
     doc: 'a `SecretSource`: another transport (tests, a proxy); not together with `client`',
+  },
+  regions: {
+    kind: 'region-list',
+    excludes: ['client', 'source'],
+    defaultDoc: "none: one client, in the SDK's default region",
+    doc: 'read from the first region and fail over to the next on transient errors (throttling, 5xx, network, timeout), each region skipped for a while after one (see "Regions"); not together with `client` or `source`',
   },
   ttlMs: {
     kind: 'positive-ms',

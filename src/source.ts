@@ -63,6 +63,8 @@ export interface SecretVersion {
   readonly createdDate: Date | undefined;
   readonly secretString?: string | undefined;
   readonly secretBinary?: Uint8Array | undefined;
+  /** The AWS region that answered, where a source knows it (set by `regionalSource`). */
+  readonly region?: string | undefined;
 }
 
 /**

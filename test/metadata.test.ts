@@ -13,6 +13,7 @@ function shapeFor(names: ReturnType<typeof compactNames>): Shape {
     arnPrefix,
     readByArn,
     aheadMs: 0,
+    region: undefined,
   };
 }
 
@@ -89,13 +90,23 @@ describe('sharedStages', () => {
 });
 
 describe('sharedShape', () => {
-  const shape = (aheadMs: number, arnPrefix: string | undefined): Shape => ({
+  const shape = (aheadMs: number, arnPrefix: string | undefined, region?: string): Shape => ({
     versionStage: 'AWSCURRENT',
     byVersionId: false,
     versionStages: sharedStages(['AWSCURRENT']),
     arnPrefix,
     readByArn: false,
     aheadMs,
+    region,
+  });
+
+  it('keeps shapes of different answering regions apart', () => {
+    const primary = sharedShape(shape(10_000, PREFIX, 'us-east-1'));
+    const replica = sharedShape(shape(10_000, PREFIX, 'eu-west-1'));
+
+    expect(replica).not.toBe(primary);
+    expect(replica.region).toBe('eu-west-1');
+    expect(sharedShape(shape(10_000, PREFIX, 'eu-west-1'))).toBe(replica);
   });
 
   it('gives equal shapes one object and different ones their own', () => {
