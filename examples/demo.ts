@@ -4,17 +4,17 @@
  *   npm run demo
  *
  * Prints what it does at each step, with timings, but never a secret's value: only lengths and key names.
- * Needs `moto_server` (Python moto 5) on PATH. Talks to 127.0.0.1 only.
+ * Uses `moto_server` (Python moto 5) when it is on the PATH, and talks to 127.0.0.1 only. Without it, runs the
+ * same steps against `memorySource()` from `secretcache/testing` (an in-memory Secrets Manager) and says so first.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { isSecretCacheError, SecretCache } from '../src/index.js';
+import { isSecretCacheError, SecretCache, type SecretCacheOptions } from '../src/index.js';
+import { memorySource } from '../src/testing.js';
 import {
   createBinarySecret,
-  createJsonSecret,
   createStringSecret,
-  type MotoServer,
+  motoServerOnPath,
   putSecretValue,
   startMotoServer,
 } from '../test/support/moto.js';
@@ -44,8 +44,20 @@ function randomToken(length: number): string {
   return randomBytes(length).toString('base64url').slice(0, length);
 }
 
-async function run(moto: MotoServer, client: SecretsManagerClient): Promise<void> {
-  step('Seeding three secrets with the AWS SDK (CreateSecret)');
+/** The Secrets Manager the demo seeds and reads: moto_server through the SDK, or memorySource. */
+interface Backend {
+  /** What the cache reads through, and a line more about it, for the output. */
+  readonly describe: string;
+  readonly details: string;
+  /** How the cache reaches it. */
+  readonly cacheOptions: Pick<SecretCacheOptions, 'client' | 'source'>;
+  create(name: string, value: string | Uint8Array): Promise<void>;
+  /** Puts a new AWSCURRENT value; resolves to its version id. */
+  put(name: string, value: string): Promise<string>;
+}
+
+async function run(backend: Backend): Promise<void> {
+  step('Seeding three secrets (CreateSecret)');
   const dbCredential = {
     engine: 'postgres',
     host: 'orders-db.internal',
@@ -57,9 +69,9 @@ async function run(moto: MotoServer, client: SecretsManagerClient): Promise<void
   const signingKey = new Uint8Array(randomBytes(32));
   {
     const [, took] = await timed(async () => {
-      await createJsonSecret(client, DB_SECRET, dbCredential);
-      await createStringSecret(client, API_KEY_SECRET, apiKey);
-      await createBinarySecret(client, SIGNING_KEY_SECRET, signingKey);
+      await backend.create(DB_SECRET, JSON.stringify(dbCredential));
+      await backend.create(API_KEY_SECRET, apiKey);
+      await backend.create(SIGNING_KEY_SECRET, signingKey);
     });
     line(`${DB_SECRET}: JSON with keys [${Object.keys(dbCredential).join(', ')}]`);
     line(`${API_KEY_SECRET}: string ${masked(apiKey)}`);
@@ -67,9 +79,9 @@ async function run(moto: MotoServer, client: SecretsManagerClient): Promise<void
     line(`created 3 secrets in ${took}`);
   }
 
-  step('Creating a SecretCache over a real SecretsManagerClient (ttlMs 300000, maxEntries 1000)');
-  const cache = new SecretCache({ client, ttlMs: 300_000, maxEntries: 1_000 });
-  line(`endpoint ${moto.endpoint}, region us-east-1`);
+  step(`Creating a SecretCache over ${backend.describe} (ttlMs 300000, maxEntries 1000)`);
+  const cache = new SecretCache({ ...backend.cacheOptions, ttlMs: 300_000, maxEntries: 1_000 });
+  line(backend.details);
 
   step('Reading each secret through the cache: cold (fetched from Secrets Manager), then warm (from memory)');
   for (const pass of ['cold', 'warm'] as const) {
@@ -90,8 +102,8 @@ async function run(moto: MotoServer, client: SecretsManagerClient): Promise<void
 
   step(`Rotating ${API_KEY_SECRET} with PutSecretValue`);
   const newApiKey = `sk_live_${randomToken(40)}`;
-  const [put, putTook] = await timed(() => putSecretValue(client, API_KEY_SECRET, newApiKey));
-  line(`new version ${put.VersionId} ${masked(newApiKey)} is now AWSCURRENT (${putTook})`);
+  const [putVersionId, putTook] = await timed(() => backend.put(API_KEY_SECRET, newApiKey));
+  line(`new version ${putVersionId} ${masked(newApiKey)} is now AWSCURRENT (${putTook})`);
 
   const [stale, staleTook] = await timed(() => cache.getSecretString(API_KEY_SECRET));
   line(`cached read before the TTL expires still returns the old value: ${stale === apiKey} (${staleTook})`);
@@ -135,19 +147,61 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && a.every((byte, i) => byte === b[i]);
 }
 
-async function main(): Promise<void> {
-  const total = performance.now();
+/** The demo against a local moto_server, through a real SecretsManagerClient. */
+async function withMoto(): Promise<void> {
   step('Starting moto_server (a local AWS Secrets Manager) on 127.0.0.1');
   const [moto, startTook] = await timed(() => startMotoServer());
   line(`moto_server pid ${moto.pid} listening on ${moto.endpoint} (${startTook})`);
   const client = moto.client();
   try {
-    await run(moto, client);
+    await run({
+      describe: 'a real SecretsManagerClient',
+      details: `endpoint ${moto.endpoint}, region us-east-1`,
+      cacheOptions: { client },
+      create: async (name, value) => {
+        await (typeof value === 'string'
+          ? createStringSecret(client, name, value)
+          : createBinarySecret(client, name, value));
+      },
+      put: async (name, value) => (await putSecretValue(client, name, value)).VersionId ?? '',
+    });
   } finally {
     client.destroy();
     const [, stopTook] = await timed(() => moto.stop());
     step('Stopped moto_server');
     line(`pid ${moto.pid} stopped in ${stopTook}`);
+  }
+}
+
+/** The same demo against secretcache/testing's in-memory Secrets Manager. */
+async function withMemorySource(): Promise<void> {
+  const source = memorySource();
+  await run({
+    describe: "secretcache/testing's memorySource()",
+    details: 'an in-memory Secrets Manager: no network, no process to start, region us-east-1',
+    cacheOptions: { source },
+    create: async (name, value) => {
+      source.createSecret(name, value);
+    },
+    put: async (name, value) => source.putSecretValue(name, value).versionId,
+  });
+  step('Calls the cache made');
+  line(
+    `GetSecretValue ${source.callCount({ operation: 'GetSecretValue' })}, ` +
+      `BatchGetSecretValue ${source.callCount({ operation: 'BatchGetSecretValue' })}`,
+  );
+}
+
+async function main(): Promise<void> {
+  const total = performance.now();
+  if (motoServerOnPath() === undefined) {
+    console.log(
+      "moto_server not found on PATH: running against secretcache/testing's memorySource " +
+        '(pip install "moto[server]" for a local Secrets Manager)',
+    );
+    await withMemorySource();
+  } else {
+    await withMoto();
   }
   console.log(`\nDone in ${ms(total)}. No secret value was printed.`);
 }
