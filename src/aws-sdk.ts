@@ -25,6 +25,11 @@ let loading: Promise<SecretsManagerSdk> | undefined;
 /** How the SDK is imported; replaced only by tests of what happens when it is missing or broken. */
 export const sdkImport = {
   load: (): Promise<SecretsManagerSdk> => import('@aws-sdk/client-secrets-manager'),
+  /** Forgets the loaded SDK, so that the next fetch imports it again through `load` (tests only). */
+  forget: (): void => {
+    loadedSdk = undefined;
+    loading = undefined;
+  },
 };
 
 /**

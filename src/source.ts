@@ -1,4 +1,4 @@
-import { loadedSdk, loadSdk, type SecretsManagerSdk } from './aws-sdk.js';
+import { loadedSdk, loadSdk, SDK_PACKAGE, type SecretsManagerSdk } from './aws-sdk.js';
 import { isSecretCacheError, SecretCacheError, type SecretCacheErrorCode } from './errors.js';
 
 /**
@@ -292,6 +292,14 @@ export class AwsSecretSource implements SecretSource {
     const versions: SecretVersion[] = [];
     const errors: Array<{ secretId: string; error: SecretCacheError }> = [];
     const sdk = loadedSdk ?? (await this.#loadSdk(secretIds.join(','), signal));
+    // SDK versions before 3.499 have no BatchGetSecretValue: the cache then loads one secret at a time.
+    if (typeof sdk.BatchGetSecretValueCommand !== 'function') {
+      throw new SecretCacheError(
+        'INVALID_REQUEST',
+        secretIds.join(','),
+        `This version of ${SDK_PACKAGE} has no BatchGetSecretValue; secrets are loaded one by one.`,
+      );
+    }
     let nextToken: string | undefined;
     do {
       const command = new sdk.BatchGetSecretValueCommand({

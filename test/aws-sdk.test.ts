@@ -37,6 +37,7 @@ function notFound(): Error {
 const original = sdkImport.load;
 afterEach(() => {
   sdkImport.load = original;
+  sdkImport.forget();
 });
 
 describe('the AWS SDK is loaded lazily', () => {
@@ -101,5 +102,35 @@ describe('the AWS SDK is loaded lazily', () => {
 
     expect(await both).toEqual([sdk, sdk]);
     expect(load).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('an older AWS SDK', () => {
+  it('without BatchGetSecretValue, a load falls back to one GetSecretValue per secret', async () => {
+    const real = await original();
+    const sent: string[] = [];
+    class Client {
+      send(command: { input: { SecretId: string } }) {
+        sent.push(command.input.SecretId);
+        return Promise.resolve({
+          Name: command.input.SecretId,
+          VersionId: 'v1',
+          VersionStages: ['AWSCURRENT'],
+          SecretString: `value-of-${command.input.SecretId}`,
+        });
+      }
+    }
+    sdkImport.load = () =>
+      Promise.resolve({
+        SecretsManagerClient: Client,
+        GetSecretValueCommand: real.GetSecretValueCommand,
+      } as unknown as SecretsManagerSdk);
+    const { secret } = await import('../src/manifest.js');
+    const cache = new SecretCache();
+
+    const loaded = await cache.load({ a: secret.string('a'), b: secret.string('b') });
+
+    expect({ ...loaded }).toEqual({ a: 'value-of-a', b: 'value-of-b' });
+    expect(sent.sort()).toEqual(['a', 'b']);
   });
 });
