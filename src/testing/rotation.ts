@@ -69,29 +69,27 @@ export function rotate(
   value: string | Uint8Array,
   options: RotateOptions,
 ): MemoryRotation {
-  const replacedVersionId = store.versionIdOf(secretId, AWSCURRENT);
   const { versionId } = store.put(secretId, value, [AWSPENDING], options.versionId);
+  // The put did not move AWSCURRENT, and a secret always has a current version.
+  const replacedVersionId = store.versionIdOf(secretId, AWSCURRENT)!;
   let finished = false;
   const rotation: MemoryRotation = {
     secretId,
     versionId,
-    replacedVersionId: replacedVersionId ?? '',
+    replacedVersionId,
     get finished() {
       return finished;
     },
     finishSecret() {
-      const current = store.versionIdOf(secretId, AWSCURRENT);
+      // As the project's rotation step does: AWSPENDING off any other version first, so a retry still removes it.
       for (const version of store.describe(secretId).versions) {
         if (version.versionId !== versionId && version.versionStages.includes(AWSPENDING)) {
           store.updateStage(secretId, AWSPENDING, undefined, version.versionId);
         }
       }
+      const current = store.versionIdOf(secretId, AWSCURRENT);
       if (current !== versionId) store.updateStage(secretId, AWSCURRENT, versionId, current);
-      if (
-        store
-          .describe(secretId)
-          .versions.some((v) => v.versionId === versionId && v.versionStages.includes(AWSPENDING))
-      ) {
+      if (store.versionIdOf(secretId, AWSPENDING) === versionId) {
         store.updateStage(secretId, AWSPENDING, undefined, versionId);
       }
       finished = true;

@@ -264,7 +264,7 @@ export class SecretStore {
     });
   }
 
-  /** The version of `versionId`, else the one holding `stage` (`AWSCURRENT` when neither is named). */
+  /** The id of the version that holds `stage` now, if the secret exists and one does. */
   versionIdOf(secretId: string, stage: string): string | undefined {
     const secret = this.#find(secretId);
     return secret === undefined ? undefined : holderOf(secret, stage)?.versionId;
