@@ -32,8 +32,13 @@ export class FakeDatabase {
   readonly queries: string[] = [];
   /** When set, each login waits for it before answering. */
   gate: Promise<void> | undefined;
-  /** When set, each login fails with what this returns. */
-  failWith: (() => Error) | undefined;
+  /** When set, each login fails with what this returns, before the password is asked for (a refused socket). */
+  failWith: (() => unknown) | undefined;
+  /**
+   * When set, each login asks for the password, then fails with what this returns (what a server answers after
+   * the password: a database that does not exist, too many connections).
+   */
+  failAfterPasswordWith: (() => unknown) | undefined;
   /** When set, each query fails with what this returns. */
   failQueryWith: (() => Error) | undefined;
   openConnections = 0;
@@ -56,10 +61,11 @@ export class FakeDatabase {
         this.password = config.password;
       }
 
-      connect(callback: (error?: Error) => void): void {
+      // As pg's Client: `null` on success, the error otherwise.
+      connect(callback: (error: unknown) => void): void {
         database.#login(this, this.#config).then(
-          () => callback(),
-          (error: Error) => callback(error),
+          () => callback(null),
+          (error: unknown) => callback(error),
         );
       }
 
@@ -89,6 +95,7 @@ export class FakeDatabase {
       typeof client.password === 'function'
         ? await (client.password as (this: unknown) => unknown).call(client)
         : client.password;
+    if (this.failAfterPasswordWith !== undefined) throw this.failAfterPasswordWith();
     const user = config.user as string | undefined;
     const accepted = user !== undefined && this.passwords.get(user) === given;
     this.attempts.push({
