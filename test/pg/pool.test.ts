@@ -11,7 +11,10 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((pool) => pool.end()));
 });
 
-function setup(poolOptions: Record<string, unknown> = {}) {
+/** The error pg.Pool rejects a use after `end()` with: the message compared whole, and an Error. */
+const ENDED = new Error('Cannot use a pool after calling end on the pool');
+
+function setup(poolOptions: Record<string, unknown> = {}, versionStage?: string) {
   const source = new FakeSource();
   const clock = new FakeClock();
   const database = new FakeDatabase();
@@ -19,6 +22,7 @@ function setup(poolOptions: Record<string, unknown> = {}) {
   const pool = createPool({
     cache,
     secretId: 'db',
+    ...(versionStage === undefined ? {} : { versionStage }),
     pool: { Client: database.Client as never, ...poolOptions },
   });
   pools.push(pool);
@@ -357,7 +361,7 @@ describe('createPool', () => {
 
     expect(pool.ended).toBe(true);
     expect(database.openConnections).toBe(0);
-    await expect(pool.query('select 1')).rejects.toThrow('Cannot use a pool after calling end on the pool');
+    await expect(pool.query('select 1')).rejects.toThrow(ENDED);
   });
 
   it('does not open a pool for a connect whose read finishes after end()', async () => {
@@ -371,7 +375,7 @@ describe('createPool', () => {
     await pool.end();
     gate.resolve();
 
-    await expect(connecting).rejects.toThrow('Cannot use a pool after calling end on the pool');
+    await expect(connecting).rejects.toThrow(ENDED);
     expect(database.attempts).toHaveLength(0);
   });
 
@@ -393,21 +397,218 @@ describe('createPool', () => {
     expect(seen).toEqual([terminated]);
   });
 
+  it('reads the versionStage it is given instead of AWSCURRENT', async () => {
+    const { source, database, pool } = setup({}, 'AWSPENDING');
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    source.stagePending('db', dbSecret('orders_app', 'pw2'));
+    database.passwords.set('orders_app', 'pw2');
+
+    await pool.query('select 1');
+
+    expect(database.attempts.map(({ password, accepted }) => [password, accepted])).toEqual([['pw2', true]]);
+    expect(source.calls.map(({ versionStage }) => versionStage)).toEqual(['AWSPENDING']);
+  });
+
+  it('reports ending and ended as pg.Pool does: both false before end(), ending at once, ended once closed', async () => {
+    const { source, database, pool } = setup();
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    const client = await pool.connect();
+    const before = [pool.ending, pool.ended];
+
+    const ending = pool.end();
+    const during = [pool.ending, pool.ended];
+    client.release();
+    await ending;
+
+    expect(before).toEqual([false, false]);
+    expect(during).toEqual([true, false]);
+    expect([pool.ending, pool.ended]).toEqual([true, true]);
+  });
+
+  it('counts the connects waiting for a client in waitingCount', async () => {
+    const { source, database, pool } = setup({ max: 1 });
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    const busy = await pool.connect();
+
+    const queued = [pool.connect(), pool.connect()];
+
+    await expect.poll(() => pool.waitingCount).toBe(2);
+    busy.release();
+    const first = await queued[0];
+    expect(pool.waitingCount).toBe(1);
+    first?.release();
+    (await queued[1])?.release();
+    expect(pool.waitingCount).toBe(0);
+  });
+
+  it('counts no client once ended', async () => {
+    const { source, database, pool } = setup();
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    (await pool.connect()).release();
+
+    await pool.end();
+
+    expect([pool.totalCount, pool.idleCount, pool.waitingCount]).toEqual([0, 0, 0]);
+  });
+
+  it('closes the connection of a query that fails with something other than an Error', async () => {
+    const { source, database, pool } = setup();
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    database.failQueryWith = () => 'a driver that throws strings' as unknown as Error;
+
+    await expect(pool.query('select 1')).rejects.toBe('a driver that throws strings');
+
+    expect(pool.totalCount).toBe(0);
+    expect(database.openConnections).toBe(0);
+  });
+
+  it("forwards the inner pools' connect, acquire, release and remove events with their clients", async () => {
+    const { source, database, pool } = setup();
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    const seen: [string, unknown][] = [];
+    pool.on('connect', (client) => seen.push(['connect', client]));
+    pool.on('acquire', (client) => seen.push(['acquire', client]));
+    pool.on('release', (error, client) => seen.push(['release', [error, client]]));
+    pool.on('remove', (client) => seen.push(['remove', client]));
+
+    const client = await pool.connect();
+    const closing = new Error('closing it');
+    client.release(closing);
+
+    expect(seen).toEqual([
+      ['connect', client],
+      ['acquire', client],
+      ['release', [closing, client]],
+      ['remove', client],
+    ]);
+  });
+
+  it('rejects a connect after end() with pg’s error without reading the secret, even one that cannot be read', async () => {
+    const { source, pool } = setup();
+    await pool.end();
+
+    await expect(pool.connect()).rejects.toThrow(ENDED);
+
+    expect(source.calls).toEqual([]);
+  });
+
+  it('rejects a connect whose refresh after a 28P01 finishes after end() with pg’s error, whatever the refresh found', async () => {
+    const { source, cache, database, pool } = setup();
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'rotated elsewhere');
+    await cache.getSecretString('db');
+    source.put('db', 'a value that is no credential');
+    const gate = deferred();
+    source.gate = gate.promise;
+
+    const connecting = pool.connect().catch((error: unknown) => error);
+    await expect.poll(() => source.calls.length).toBe(2); // the refresh the 28P01 asked for, held
+    await pool.end();
+    gate.resolve();
+
+    expect(await connecting).toEqual(ENDED);
+    expect(database.attempts).toHaveLength(1);
+  });
+
+  it('counts, and waits on end() for, a connection that logged in to the old user’s pool after the user changed', async () => {
+    const { source, clock, database, pool } = setup();
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    database.passwords.set('orders_app_clone', 'pw2');
+    (await pool.connect()).release(true);
+    const login = deferred();
+    database.gate = login.promise;
+    const old = pool.connect(); // logging in to the first user's pool, held
+    await expect.poll(() => pool.totalCount).toBe(1);
+    source.put('db', dbSecret('orders_app_clone', 'pw2'));
+    clock.advance(300_001);
+    const fresh = pool.connect(); // opens the new user's pool and ends the first one's: both logins held
+    await expect.poll(() => pool.totalCount).toBe(2);
+
+    login.resolve();
+    const [oldClient, freshClient] = await Promise.all([old, fresh]);
+
+    expect(pool.totalCount).toBe(2);
+    freshClient.release();
+    const ending = pool.end();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pool.ended).toBe(false);
+    expect(database.openConnections).toBe(1);
+    oldClient.release();
+    await ending;
+    expect(pool.ended).toBe(true);
+    expect(database.openConnections).toBe(0);
+  });
+
+  // pg-pool cannot keep a stack on a string (it becomes pg-pool's TypeError); what counts here is that the connect
+  // settles: charging a string to the version it tried (a WeakMap key) would throw inside pg's callback.
+  it('settles a connect whose login fails with something other than an object, as a custom Client may', async () => {
+    const { source, database, pool } = setup();
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    database.failAfterPasswordWith = () => 'refused by the proxy';
+
+    await expect(pool.connect()).rejects.toThrow();
+    expect(source.callsFor('db')).toBe(1);
+  }, 2_000);
+
+  it('passes an error the server answers after the password through untouched, without refreshing', async () => {
+    const { source, database, pool } = setup();
+    source.put('db', dbSecret('orders_app', 'pw1'));
+    database.passwords.set('orders_app', 'pw1');
+    const missing = new FakeDatabaseError('3D000', 'database "orders" does not exist');
+    database.failAfterPasswordWith = () => missing;
+
+    await expect(pool.connect()).rejects.toBe(missing);
+    expect(source.callsFor('db')).toBe(1);
+  });
+
   describe('options', () => {
     const cache = new SecretCache({ source: new FakeSource() });
 
     it.each([
-      [{ cache, secretId: 'db', pools: {} }, /`pools`.*did you mean `pool`/],
-      [{ cache: {}, secretId: 'db' }, /`cache` to be a SecretCache/],
-      [{ cache, secretId: '' }, /`secretId` to be a non-empty string/],
-      [{ cache, secretId: 'db', versionStage: 1 }, /`versionStage`/],
-      [{ cache, secretId: 'db', pool: { user: 'x' } }, /no `pool.user`/],
-      [{ cache, secretId: 'db', pool: { password: 'x' } }, /no `pool.password`/],
-      [{ cache, secretId: 'db', pool: { connectionString: 'postgres://x' } }, /no `pool.connectionString`/],
-      [null, /to be an object/],
+      [
+        { cache, secretId: 'db', pools: {} },
+        'Unknown option `pools` in options of createPool; did you mean `pool`?',
+      ],
+      [{ cache: {}, secretId: 'db' }, 'Expected `cache` to be a SecretCache.'],
+      [{ cache, secretId: '' }, 'Expected `secretId` to be a non-empty string.'],
+      [{ cache, secretId: 42 }, 'Expected `secretId` to be a non-empty string.'],
+      [{ cache }, 'Expected `secretId` to be a non-empty string.'],
+      [{ cache, secretId: 'db', versionStage: 1 }, 'Expected `versionStage` to be a non-empty string.'],
+      [{ cache, secretId: 'db', versionStage: '' }, 'Expected `versionStage` to be a non-empty string.'],
+      [{ cache, secretId: 'db', pool: 'max=10' }, 'Expected `pool` to be an object.'],
+      [{ cache, secretId: 'db', pool: 10 }, 'Expected `pool` to be an object.'],
+      [
+        { cache, secretId: 'db', pool: { user: 'x' } },
+        'Expected no `pool.user`: the credential comes from the secret "db".',
+      ],
+      [
+        { cache, secretId: 'db', pool: { password: 'x' } },
+        'Expected no `pool.password`: the credential comes from the secret "db".',
+      ],
+      [
+        { cache, secretId: 'db', pool: { connectionString: 'postgres://x' } },
+        'Expected no `pool.connectionString`: the credential comes from the secret "db".',
+      ],
+      [null, 'Expected the options of createPool to be an object.'],
+      [undefined, 'Expected the options of createPool to be an object.'],
+      ['db', 'Expected the options of createPool to be an object.'],
     ])('rejects %j with a TypeError', (options, message) => {
-      expect(() => createPool(options as never)).toThrow(TypeError);
-      expect(() => createPool(options as never)).toThrow(message);
+      expect(() => createPool(options as never)).toThrow(new TypeError(message));
+    });
+
+    it('takes every option, and pool: null or undefined as no pool options', () => {
+      const stage = { cache, secretId: 'db', versionStage: 'AWSPENDING' };
+
+      expect(() => createPool({ ...stage, pool: { max: 1 } })).not.toThrow();
+      expect(() => createPool({ ...stage, pool: undefined as never })).not.toThrow();
+      expect(() => createPool({ ...stage, pool: null as never })).not.toThrow();
     });
   });
 });
