@@ -117,6 +117,12 @@ describe('parseRotationEvent', () => {
     ['an object', { step: 'createSecret' }, 'a value of type object'],
     ['a long string', 'x'.repeat(100), 'a string of length 100'],
     ['a string with a line break', 'create\nSecret', 'a string of length 13'],
+    ['empty', '', 'a string of length 0'],
+    ['32 printable characters', 'x'.repeat(32), JSON.stringify('x'.repeat(32))],
+    ['33 printable characters', 'x'.repeat(33), 'a string of length 33'],
+    ['a symbol', Symbol('createSecret'), 'a symbol'],
+    ['a bigint', 10n, 'a bigint'],
+    ['an array', ['createSecret'], 'an array'],
   ])('rejects a Step that is %s, with step undefined and the valid secret id kept', (_, step, shown) => {
     const error = invalidEvent({ ...VALID, Step: step });
 
@@ -124,6 +130,18 @@ describe('parseRotationEvent', () => {
     expect(error.secretId).toBe(VALID.SecretId);
     expect(error.message).toBe(
       `Invalid rotation event: \`Step\` must be one of createSecret, setSecret, testSecret, finishSecret, got ${shown}.`,
+    );
+  });
+
+  it('rejects a Step whose getter throws, saying so', () => {
+    const event = Object.defineProperty({ ...VALID }, 'Step', {
+      get: () => {
+        throw new Error('boom');
+      },
+    });
+
+    expect(invalidEvent(event).message).toBe(
+      'Invalid rotation event: `Step` must be one of createSecret, setSecret, testSecret, finishSecret, got a property that throws when read.',
     );
   });
 
@@ -147,6 +165,31 @@ describe('parseRotationEvent', () => {
 
       expect(error.step).toBe('setSecret');
       expect(error.secretId).toBe(expectedSecretId);
+      expect(error.message).toBe(
+        `Invalid rotation event: \`${field}\` must be a non-empty string of at most ${MAX_EVENT_FIELD_LENGTH} printable characters, got ${shown}.`,
+      );
+    });
+
+    it.each([
+      ['empty', '', 'a string of length 0'],
+      ['one character too long', 'a'.repeat(MAX_EVENT_FIELD_LENGTH + 1), 'a string of length 2049'],
+      ['too long and not printable', `${'a'.repeat(MAX_EVENT_FIELD_LENGTH)}\n`, 'a string of length 2049'],
+      ['a line feed', 'prod/db\nforged', 'a string of length 14 with a character that is not printable'],
+      [
+        'the maximum length and a NUL',
+        `${'a'.repeat(MAX_EVENT_FIELD_LENGTH - 1)}\u0000`,
+        'a string of length 2048 with a character that is not printable',
+      ],
+      [
+        'one character, not printable',
+        '\u202e',
+        'a string of length 1 with a character that is not printable',
+      ],
+      ['a symbol', Symbol('token'), 'a symbol'],
+      ['a bigint', 10n, 'a bigint'],
+    ])('is rejected when it is %s, described by type and length only', (_, value, shown) => {
+      const error = invalidEvent({ ...VALID, Step: 'testSecret', [field]: value });
+
       expect(error.message).toBe(
         `Invalid rotation event: \`${field}\` must be a non-empty string of at most ${MAX_EVENT_FIELD_LENGTH} printable characters, got ${shown}.`,
       );

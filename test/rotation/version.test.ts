@@ -74,6 +74,12 @@ describe('SecretVersion', () => {
     expect(JSON.parse(JSON.stringify(subject))).toMatchObject({ secretBinary: '<redacted>' });
   });
 
+  it('has a value when it holds bytes only', () => {
+    const subject = version({ secretString: undefined, secretBinary: new Uint8Array([1]) });
+
+    expect(subject.hasValue).toBe(true);
+  });
+
   it('renders a version without a value as having none', () => {
     const subject = version({ secretString: undefined });
 
