@@ -1,3 +1,4 @@
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type {
@@ -183,6 +184,9 @@ describe('rotationHandler: every step is idempotent', () => {
     expect(s.memory.count('setPending')).toBe(1);
     expect(s.memory.calls.map((call) => call.method)).toEqual(['testPending', 'setPending', 'testPending']);
     expect(outcomes(s.logs).slice(1)).toEqual(['set', 'already-set']);
+    expect(s.logs.at(-1)?.message).toBe(
+      `The target already accepts version ${TOKEN} of secret "${SECRET}"; setPending not called.`,
+    );
     expect(s.client.writes()).toHaveLength(1); // createSecret's PutSecretValue only
   });
 
@@ -364,6 +368,23 @@ describe('rotationHandler: the preamble', () => {
       expect(s.client.writes()).toHaveLength(writes);
     },
   );
+
+  it.each([
+    ['without VersionIdsToStages', undefined],
+    ['with VersionIdsToStages null', null],
+  ])('is UNKNOWN_VERSION when DescribeSecret answers %s', async (_, given) => {
+    const s = setup();
+    const send = s.client.send.bind(s.client);
+    vi.spyOn(s.client, 'send').mockImplementation(async (command) => {
+      const output = await send(command);
+      return 'VersionIdsToStages' in output ? { ...output, VersionIdsToStages: given } : output;
+    });
+
+    const error = await rejection(s.run('createSecret'));
+
+    expect(error.code).toBe('UNKNOWN_VERSION');
+    expect(s.client.calls.map((call) => call.operation)).toEqual(['DescribeSecret']);
+  });
 
   it('is NOT_PENDING for a version holding only a label of its own', async () => {
     const s = setup();
@@ -590,6 +611,7 @@ describe('rotationHandler: createSecret', () => {
     ['a number', 42, 'a value of type number'],
     ['an object', { password: 'x' }, 'a value of type object'],
     ['null', null, 'null'],
+    ['an array', ['pw'], 'an array'],
   ])('is INVALID_SECRET when createPending resolves to %s, putting nothing', async (_, value, got) => {
     const target = {
       createPending: async () => value as unknown as string,
@@ -747,6 +769,64 @@ describe('rotationHandler: setSecret and testSecret', () => {
     ).toEqual([]);
   });
 
+  it('hands over versions whose GetSecretValue answer lacks VersionId and VersionStages: the id asked for, or none', async () => {
+    const seen: unknown[] = [];
+    const s = setup({
+      target: {
+        setPending: async ({ current, pending }) => {
+          seen.push([current.versionId, current.versionStages], [pending.versionId, pending.versionStages]);
+        },
+        testPending: async () => {
+          throw new Error('not yet');
+        },
+      },
+    });
+    await s.run('createSecret');
+    const send = s.client.send.bind(s.client);
+    vi.spyOn(s.client, 'send').mockImplementation(async (command) => {
+      const output = await send(command);
+      return command instanceof GetSecretValueCommand
+        ? Object.fromEntries(
+            Object.entries(output).filter(([key]) => key !== 'VersionId' && key !== 'VersionStages'),
+          )
+        : output;
+    });
+
+    await s.run('setSecret');
+
+    expect(seen).toEqual([
+      ['', []],
+      [TOKEN, []],
+    ]);
+  });
+
+  it('reads a SecretString of null beside a SecretBinary as a binary value', async () => {
+    const bytes = new Uint8Array([1, 2, 3]);
+    const seen: unknown[] = [];
+    const s = setup({
+      target: {
+        setPending: async ({ current }) => {
+          seen.push(current.secretString, current.secretBinary);
+        },
+        testPending: async () => {
+          throw new Error('not yet');
+        },
+      },
+    });
+    await s.run('createSecret');
+    const send = s.client.send.bind(s.client);
+    vi.spyOn(s.client, 'send').mockImplementation(async (command) => {
+      const output = await send(command);
+      return command instanceof GetSecretValueCommand && output.VersionId === s.firstVersion
+        ? { ...output, SecretString: null, SecretBinary: bytes }
+        : output;
+    });
+
+    await s.run('setSecret');
+
+    expect(seen).toEqual([undefined, bytes]);
+  });
+
   it('reads another secret AWSCURRENT with readSecret', async () => {
     const read: unknown[] = [];
     const s = setup({
@@ -815,6 +895,7 @@ describe('rotationHandler: setSecret and testSecret', () => {
   it.each([
     ['an empty string', ''],
     ['a number', 7],
+    ['one character too long', 'x'.repeat(2049)],
   ])('rejects readSecret of %s with a TypeError, which setSecret reports as SET_FAILED', async (_, id) => {
     const s = setup({
       target: {
@@ -831,7 +912,35 @@ describe('rotationHandler: setSecret and testSecret', () => {
     const error = await rejection(s.run('setSecret'));
 
     expect(error.code).toBe('SET_FAILED');
-    expect(error.cause).toBeInstanceOf(TypeError);
+    expect(error.cause).toEqual(
+      new TypeError(
+        'Expected the secret id given to readSecret to be a non-empty string of at most 2048 characters.',
+      ),
+    );
+    expect(s.client.callsOf('GetSecretValue').filter((call) => call.input.SecretId !== SECRET)).toEqual([]);
+  });
+
+  it('reads another secret named by an id of the maximum length', async () => {
+    const other = 'x'.repeat(2048);
+    const s = setup({
+      target: {
+        setPending: async (context) => {
+          await context.readSecret(other);
+        },
+        testPending: async () => {
+          throw new Error('not yet');
+        },
+      },
+    });
+    s.client.create(other, 'a value');
+    await s.run('createSecret');
+
+    await s.run('setSecret');
+
+    expect(s.client.callsOf('GetSecretValue').at(-1)?.input).toEqual({
+      SecretId: other,
+      VersionStage: 'AWSCURRENT',
+    });
   });
 
   it('is SET_FAILED when setPending fails, with its error as cause and only its name in the message', async () => {
@@ -867,6 +976,30 @@ describe('rotationHandler: setSecret and testSecret', () => {
 
     const error = await rejection(s.run('setSecret'));
 
+    expect(error.message).toBe(
+      `setPending failed for version ${TOKEN} of secret "${SECRET}" in setSecret: an error.`,
+    );
+  });
+
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+  ])('reports %s thrown by setPending by the same neutral name', async (_, thrown) => {
+    const s = setup({
+      target: {
+        setPending: async () => {
+          throw thrown;
+        },
+        testPending: async () => {
+          throw new Error('not yet');
+        },
+      },
+    });
+    await s.run('createSecret');
+
+    const error = await rejection(s.run('setSecret'));
+
+    expect(error.code).toBe('SET_FAILED');
     expect(error.message).toBe(
       `setPending failed for version ${TOKEN} of secret "${SECRET}" in setSecret: an error.`,
     );
@@ -926,6 +1059,32 @@ describe('rotationHandler: finishSecret', () => {
       },
     ]);
     expect(s.client.stages(SECRET)).toEqual({ [s.firstVersion]: ['AWSPREVIOUS'], [TOKEN]: ['AWSCURRENT'] });
+  });
+
+  it('moves AWSCURRENT to the token from no version when none holds it, and says so', async () => {
+    const s = setup();
+    await s.before('finishSecret');
+    const current = s.client.version(SECRET, s.firstVersion);
+    if (current !== undefined) current.stages = [];
+
+    await s.run('finishSecret');
+
+    expect(s.client.stages(SECRET)).toEqual({ [TOKEN]: ['AWSCURRENT'] });
+    expect(s.logs.at(-1)).toMatchObject({
+      outcome: 'finished',
+      message: `Moved AWSCURRENT to version ${TOKEN} of secret "${SECRET}".`,
+    });
+  });
+
+  it('names the version AWSCURRENT moved from', async () => {
+    const s = setup();
+    await s.before('finishSecret');
+
+    await s.run('finishSecret');
+
+    expect(s.logs.at(-1)?.message).toBe(
+      `Moved AWSCURRENT to version ${TOKEN} of secret "${SECRET}" (it was version ${s.firstVersion}).`,
+    );
   });
 
   it('counts the rotation finished when a retry follows a failure to take AWSPENDING off the token', async () => {
@@ -1030,6 +1189,43 @@ describe('rotationHandler: Secrets Manager failures', () => {
     );
     expect(s.client.writes()).toEqual([]);
   });
+
+  it('is AWS_FAILED when GetRandomPassword answers an empty password', async () => {
+    const s = setup();
+    const send = s.client.send.bind(s.client);
+    vi.spyOn(s.client, 'send').mockImplementation(async (command) => {
+      const output = await send(command);
+      return 'RandomPassword' in output ? { RandomPassword: '' } : output;
+    });
+
+    const error = await rejection(s.run('createSecret'));
+
+    expect(error.message).toBe(
+      `GetRandomPassword answered without a password for secret "${SECRET}" in createSecret.`,
+    );
+    expect(s.client.writes()).toEqual([]);
+  });
+
+  it.each([
+    ['null', null],
+    ['undefined', undefined],
+  ])(
+    'is AWS_FAILED, naming no error, when the client rejects the pending read with %s',
+    async (_, thrown) => {
+      const s = setup();
+      const send = s.client.send.bind(s.client);
+      vi.spyOn(s.client, 'send').mockImplementation(async (command) => {
+        if ((command as GetSecretValueCommand).input.VersionId === TOKEN) throw thrown;
+        return send(command);
+      });
+
+      const error = await rejection(s.run('createSecret'));
+
+      expect(error).toMatchObject({ code: 'AWS_FAILED', step: 'createSecret' });
+      expect(error.message).toBe(`GetSecretValue failed for secret "${SECRET}" in createSecret: an error.`);
+      expect(s.client.writes()).toEqual([]);
+    },
+  );
 
   it('is AWS_FAILED when the client send throws synchronously', async () => {
     const rotate = rotationHandler(new MemoryTarget(), {
@@ -1145,6 +1341,7 @@ describe('rotationHandler: options', () => {
     ['client', 'null', null],
     ['client', 'a value of type object', {}],
     ['client', 'a string of length 14', 'secretsmanager'],
+    ['client', 'a value of type function', Object.assign(() => {}, { send: async () => ({}) })],
     ['passwordLength', '3', 3],
     ['passwordLength', '4097', 4097],
     ['passwordLength', '10.5', 10.5],
@@ -1171,19 +1368,31 @@ describe('rotationHandler: options', () => {
     expect(() => rotationHandler(target, { passwordLength: 4096 })).not.toThrow();
   });
 
+  it('accepts excludeCharacters of up to 4096 characters', () => {
+    expect(() => rotationHandler(target, { excludeCharacters: 'x'.repeat(4096) })).not.toThrow();
+  });
+
   it.each([
-    ['null', null],
-    ['a string', 'x'],
-    ['an array', []],
-  ])('rejects options that are %s', (_, options) => {
-    expect(() => rotationHandler(target, options as unknown as RotationHandlerOptions)).toThrow(TypeError);
+    ['null', null, 'null'],
+    ['a string', 'x', 'a string of length 1'],
+    ['an array', [], 'a value of type object'],
+    ['a number', 1, '1'],
+  ])('rejects options that are %s', (_, options, shown) => {
+    expect(() => rotationHandler(target, options as unknown as RotationHandlerOptions)).toThrow(
+      new TypeError(`Expected \`options\` of rotationHandler to be an object, got ${shown}.`),
+    );
   });
 
   it.each([
     ['null', null],
     ['an empty object', {}],
     ['an object without testPending', { setPending: async () => {} }],
+    ['an object without setPending', { testPending: async () => {} }],
     ['a function', () => {}],
+    [
+      'a function with both methods',
+      Object.assign(() => {}, { setPending: async () => {}, testPending: async () => {} }),
+    ],
   ])('rejects a target that is %s', (_, bad) => {
     expect(() => rotationHandler(bad as unknown as RotationTarget)).toThrow(
       /^Expected `target` to be an object with `setPending\(\)` and `testPending\(\)` methods, got /,
