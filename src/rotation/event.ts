@@ -34,7 +34,7 @@ const UNPRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/u;
  * ```
  */
 export function parseRotationEvent(event: unknown): RotationEvent {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+  if (typeof event !== 'object' || event === null || isArray(event)) {
     throw invalid(undefined, '', `the event must be an object, got ${describeEvent(event)}`);
   }
   const step = read(event, 'Step');
@@ -61,6 +61,17 @@ export function parseRotationEvent(event: unknown): RotationEvent {
     ClientRequestToken: token,
     ...(rotationToken === undefined ? {} : { RotationToken: rotationToken }),
   });
+}
+
+/** `Array.isArray`, which throws for a revoked proxy: that one is taken for an object, whose fields then throw. */
+function isArray(event: object): boolean {
+  let array = false;
+  try {
+    array = Array.isArray(event);
+  } catch {
+    // A revoked proxy: `read` turns each of its fields into THREW.
+  }
+  return array;
 }
 
 /** A property of the caller's object; a getter or a proxy that throws reads as a value no field accepts. */

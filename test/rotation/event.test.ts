@@ -231,6 +231,20 @@ describe('parseRotationEvent', () => {
     expect(invalidEvent(proxy).step).toBeUndefined();
   });
 
+  // Array.isArray throws for a revoked proxy (typeof 'object'): it once escaped as that TypeError.
+  it('rejects a revoked proxy with INVALID_EVENT, as an object whose every property throws when read', () => {
+    const { proxy, revoke } = Proxy.revocable({ ...VALID }, {});
+    revoke();
+
+    const error = invalidEvent(proxy);
+
+    expect(error.step).toBeUndefined();
+    expect(error.secretId).toBe('');
+    expect(error.message).toBe(
+      'Invalid rotation event: `Step` must be one of createSecret, setSecret, testSecret, finishSecret, got a property that throws when read.',
+    );
+  });
+
   it('rejects any value that is not a valid event with INVALID_EVENT, and nothing else', () => {
     fc.assert(
       fc.property(hostileEvent(VALID), (event) => {

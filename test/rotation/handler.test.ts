@@ -1276,6 +1276,27 @@ describe('rotationHandler: hostile events', () => {
     );
   });
 
+  it('rejects a revoked proxy with INVALID_EVENT and logs it so, calling no AWS operation', async () => {
+    const s = setup();
+    const { proxy, revoke } = Proxy.revocable({ ...valid }, {});
+    revoke();
+
+    const error = await rejection(s.rotate(proxy));
+
+    expect(error.code).toBe('INVALID_EVENT');
+    expect(s.client.calls).toEqual([]);
+    expect(s.logs).toEqual([
+      {
+        step: undefined,
+        secretId: '',
+        token: '',
+        outcome: 'failed',
+        code: 'INVALID_EVENT',
+        message: error.message,
+      },
+    ]);
+  });
+
   it('logs an invalid event with the step and secret id it had right', async () => {
     const s = setup();
 
