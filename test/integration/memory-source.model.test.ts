@@ -134,6 +134,17 @@ const MOTO_DEPARTS = {
         version.versionStages.includes('AWSCURRENT') &&
         version.versionStages.some((stage) => stage !== 'AWSCURRENT' && stage !== 'AWSPREVIOUS'),
     ),
+  /**
+   * A PutSecretValue whose VersionStages names AWSCURRENT and other labels: moto moves AWSCURRENT and
+   * AWSPREVIOUS but leaves the other labels on the versions that hold them too (so two versions hold one label),
+   * and gives AWSPREVIOUS to the old current version even when the list names it for the new one.
+   */
+  putNamesCurrentAndOthers: (model: Model, name: string, stages: readonly string[] | undefined): boolean =>
+    stages?.includes('AWSCURRENT') === true &&
+    stages.some(
+      (stage) =>
+        stage === 'AWSPREVIOUS' || (stage !== 'AWSCURRENT' && holderOf(model, name, stage) !== undefined),
+    ),
   /** UpdateSecretVersionStage: which of moto's departures the step would meet, if any. */
   stageMove: (
     model: Model,
@@ -308,7 +319,8 @@ class Put implements Command {
     return (
       !movesCurrent ||
       (comparable(MOTO_DEPARTS.staleDefault(model, name)) &&
-        comparable(MOTO_DEPARTS.dropsLabelsOfOldCurrent(model, name)))
+        comparable(MOTO_DEPARTS.dropsLabelsOfOldCurrent(model, name)) &&
+        comparable(MOTO_DEPARTS.putNamesCurrentAndOthers(model, name, this.stages)))
     );
   }
   async run(model: Model): Promise<void> {
@@ -517,6 +529,7 @@ const refArb: fc.Arbitrary<VersionRef> = fc.oneof(
 const stagesArb = fc.oneof(
   fc.constant(['AWSCURRENT']),
   fc.subarray(['AWSPENDING', 'AWSPREVIOUS', 'BLUE'], { minLength: 1 }),
+  fc.subarray(['AWSCURRENT', 'AWSPENDING', 'AWSPREVIOUS', 'BLUE'], { minLength: 2 }),
 );
 
 const stageArb = fc.constantFrom(...STAGES);
