@@ -63,13 +63,16 @@ export function parseRotationEvent(event: unknown): RotationEvent {
   });
 }
 
-/** `Array.isArray`, which throws for a revoked proxy: that one is taken for an object, whose fields then throw. */
-function isArray(event: object): boolean {
+/**
+ * `Array.isArray`, which throws for a revoked proxy: that one is taken for an object (as the event, its fields
+ * then throw when read; as a field, it is described as an object).
+ */
+function isArray(value: unknown): boolean {
   let array = false;
   try {
-    array = Array.isArray(event);
+    array = Array.isArray(value);
   } catch {
-    // A revoked proxy: `read` turns each of its fields into THREW.
+    // A revoked proxy.
   }
   return array;
 }
@@ -120,7 +123,7 @@ function describeField(value: unknown): string {
 }
 
 function describeEvent(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
+  if (isArray(value)) return 'an array';
   // describeValue prints a primitive; a symbol's description or a bigint could be long or unprintable.
   if (typeof value === 'symbol') return 'a symbol';
   if (typeof value === 'bigint') return 'a bigint';

@@ -245,6 +245,18 @@ describe('parseRotationEvent', () => {
     );
   });
 
+  it.each(['Step', 'SecretId', 'ClientRequestToken', 'RotationToken'])(
+    'rejects a revoked proxy as %s with INVALID_EVENT, describing it as an object',
+    (field) => {
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+
+      const error = invalidEvent({ ...VALID, [field]: proxy });
+
+      expect(error.message).toMatch(/, got a value of type object\.$/);
+    },
+  );
+
   it('rejects any value that is not a valid event with INVALID_EVENT, and nothing else', () => {
     fc.assert(
       fc.property(hostileEvent(VALID), (event) => {
