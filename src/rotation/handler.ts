@@ -163,6 +163,7 @@ export function rotationHandler(
   checkTarget(target);
   const { client, passwordLength, excludeCharacters, log } = resolveOptions(options);
   const write = (entry: RotationLogEntry): void => {
+    // Stryker disable next-line BooleanLiteral: with `log === true`, a `false` log is called, and its TypeError is swallowed below
     if (log === false) return;
     try {
       log(Object.freeze(entry));
@@ -244,6 +245,7 @@ function checkTarget(target: unknown): asserts target is RotationTarget {
   if (
     typeof target !== 'object' ||
     target === null ||
+    // Stryker disable next-line OptionalChaining: `target === null` ends the condition before methods is read
     typeof methods?.setPending !== 'function' ||
     typeof methods.testPending !== 'function'
   ) {
