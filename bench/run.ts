@@ -12,6 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { coldstart } from './coldstart.js';
 import { fleet } from './fleet.js';
 import { herd } from './herd.js';
 import { live } from './live.js';
@@ -27,6 +28,7 @@ const scenarios: Readonly<Record<string, (context: BenchContext) => Promise<Scen
   startup,
   fleet,
   memory,
+  coldstart,
 };
 
 async function main(): Promise<void> {
