@@ -1,4 +1,3 @@
-import pRetry, { AbortError } from 'p-retry';
 import { SecretCacheError, type SecretCacheErrorCode } from './errors.js';
 import {
   type BatchResult,
@@ -48,6 +47,11 @@ const TRANSIENT: ReadonlySet<SecretCacheErrorCode> = new Set(['THROTTLED', 'FETC
 /** Whether an error may go away by itself: throttling, network and 5xx failures, timeouts. */
 export function isTransient(error: SecretCacheError): boolean {
   return TRANSIENT.has(error.code);
+}
+
+/** A failure no retry can mend (or the abort): it ends the fetch with `error`. */
+class Final {
+  constructor(readonly error: unknown) {}
 }
 
 function timeoutError(secretId: string, timeoutMs: number): SecretCacheError {
@@ -107,24 +111,22 @@ export class Fetcher {
       try {
         return await call(controller.signal);
       } catch (thrown) {
-        if (controller.signal.aborted) throw new AbortError(controller.signal.reason as Error);
+        if (controller.signal.aborted) throw new Final(controller.signal.reason);
         // Once per fetch, whatever `retries` says: the SDK signs every send anew. A second one is an access error.
         if (!signatureRetried && isSignatureError(thrown)) {
           signatureRetried = true;
           return attempt();
         }
         const error = toSecretCacheError(thrown, secretId);
-        throw isTransient(error) ? error : new AbortError(error);
+        throw isTransient(error) ? error : new Final(error);
       }
     };
-    const retried = pRetry(attempt, {
-      retries: this.#retry.retries,
-      minTimeout: this.#retry.minTimeoutMs,
-      maxTimeout: this.#retry.maxTimeoutMs,
-      factor: 2,
-      randomize: true,
-      signal: controller.signal,
-      unref: true,
+    // The first attempt needs no p-retry: it is imported only when a transient failure is to be retried, which
+    // keeps it (and its dependency) out of a cold start that never retries.
+    const retried = attempt().catch((first: unknown) => {
+      if (first instanceof Final) throw first.error;
+      if (this.#retry.retries === 0) throw first;
+      return this.#retryAfter(first, attempt, controller.signal);
     });
     // A source that ignores the signal must still not hold its readers past the timeout.
     // Success needs no abort: only the timer is cleared (an abort would build a DOMException per fetch).
@@ -141,5 +143,32 @@ export class Fetcher {
         throw toSecretCacheError(error, secretId);
       },
     );
+  }
+
+  /** The retries after a first attempt failed with `first`: p-retry's backoff, as if it had made that attempt. */
+  async #retryAfter<T>(first: unknown, attempt: () => Promise<T>, signal: AbortSignal): Promise<T> {
+    const { default: pRetry, AbortError } = await import('p-retry');
+    let pending: unknown = first;
+    const again = async (): Promise<T> => {
+      if (pending !== undefined) {
+        const error = pending;
+        pending = undefined;
+        throw error;
+      }
+      try {
+        return await attempt();
+      } catch (error) {
+        throw error instanceof Final ? new AbortError(error.error as Error) : error;
+      }
+    };
+    return pRetry(again, {
+      retries: this.#retry.retries,
+      minTimeout: this.#retry.minTimeoutMs,
+      maxTimeout: this.#retry.maxTimeoutMs,
+      factor: 2,
+      randomize: true,
+      signal,
+      unref: true,
+    });
   }
 }

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-
 /** The header both servers read the token from. */
 export const TOKEN_HEADER = 'X-Aws-Parameters-Secrets-Token';
 
@@ -112,6 +110,8 @@ async function resolveToken(
   const path = found.slice(FILE_PREFIX.length);
   let content: string;
   try {
+    // Imported here: only an Agent token given as `file://` needs it, and a cold start that does not skips it.
+    const { readFile } = await import('node:fs/promises');
     content = await readFile(path, { encoding: 'utf8', ...(signal === undefined ? {} : { signal }) });
   } catch (error) {
     if (signal?.aborted === true) throw signal.reason;

@@ -42,9 +42,9 @@ describe('the secretcache/http module graph', () => {
     );
     const output = result.outputFiles[0]?.text ?? '';
     expect(output).not.toMatch(/@aws-sdk/);
-    expect([...output.matchAll(/from\s*"([^"]+)"/g)].map(([, from]) => from).sort()).toEqual(
-      ['node:fs/promises', 'node:http'].sort(),
-    );
+    // node:fs/promises is imported on demand (an Agent token in a file): a cold start does not load it.
+    expect([...output.matchAll(/from\s*"([^"]+)"/g)].map(([, from]) => from).sort()).toEqual(['node:http']);
+    expect([...output.matchAll(/import\("([^"]+)"\)/g)].map(([, from]) => from)).toEqual(['node:fs/promises']);
   });
 
   it('imports only types from src/source.ts', () => {
