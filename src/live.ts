@@ -2,6 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import type { Clock } from './clock.js';
 import type { CachedVersion } from './entry.js';
 import { invalidArgument, SecretCacheError } from './errors.js';
+import { redactingPrototype } from './loaded.js';
 import type { LoadedSecrets, Manifest, SecretSpec } from './manifest.js';
 import { unknownKeyProblem } from './option-table.js';
 import type { Selector } from './selector.js';
@@ -123,8 +124,6 @@ export interface LiveStart {
 
 export const liveChannel = channel('secretcache:live');
 
-const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
-const REDACTED = '<redacted>';
 const LIVE_OPTION_NAMES: ReadonlySet<string> = new Set(['onChange']);
 /** The longest delay a Node timer takes; a later refresh is reached by re-arming. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -349,28 +348,11 @@ class LiveSlot {
   }
 }
 
-function render(this: object): string {
-  const entries = Object.keys(this).map(
-    (key) => `${/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key)}: ${REDACTED}`,
-  );
-  return entries.length === 0 ? 'LiveSecrets {}' : `LiveSecrets { ${entries.join(', ')} }`;
-}
-
 /**
  * The prototype of every live object: its renderings, none of which shows a value (loggers render whole
  * objects: `JSON.stringify` for pino and winston, `util.inspect` for console).
  */
-const LIVE_PROTOTYPE: object = Object.freeze(
-  Object.create(Object.prototype, {
-    toJSON: {
-      value(this: object): Record<string, string> {
-        return Object.fromEntries(Object.keys(this).map((key) => [key, REDACTED]));
-      },
-    },
-    toString: { value: render },
-    [inspectSymbol]: { value: render },
-  }),
-);
+const LIVE_PROTOTYPE = redactingPrototype('LiveSecrets');
 
 /**
  * The live object of a loaded manifest: one enumerable getter per entry over its {@link LiveSlot}, and `close`

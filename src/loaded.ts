@@ -1,29 +1,33 @@
 const inspectSymbol = Symbol.for('nodejs.util.inspect.custom');
 const REDACTED = '<redacted>';
 
-function render(this: object): string {
-  const entries = Object.keys(this).map(
-    (key) => `${/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key)}: ${REDACTED}`,
+/**
+ * A frozen prototype for objects of ours whose own enumerable properties are the user's values (what `load` and
+ * `live` resolve to). Loggers render whole objects: `JSON.stringify` (pino, winston), `util.inspect` (console)
+ * and `String()` show `name` and the keys, with every value redacted.
+ */
+export function redactingPrototype(name: string): object {
+  const render = function (this: object): string {
+    const entries = Object.keys(this).map(
+      (key) => `${/^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key)}: ${REDACTED}`,
+    );
+    return entries.length === 0 ? `${name} {}` : `${name} { ${entries.join(', ')} }`;
+  };
+  return Object.freeze(
+    Object.create(Object.prototype, {
+      toJSON: {
+        value(this: object): Record<string, string> {
+          return Object.fromEntries(Object.keys(this).map((key) => [key, REDACTED]));
+        },
+      },
+      toString: { value: render },
+      [inspectSymbol]: { value: render },
+    }),
   );
-  return entries.length === 0 ? 'LoadedSecrets {}' : `LoadedSecrets { ${entries.join(', ')} }`;
 }
 
-/**
- * The prototype of what `load` resolves to. Its values are the user's (each read as asked for), but the object
- * holding them is ours, and loggers render whole objects: `JSON.stringify` (pino, winston), `util.inspect`
- * (console) and `String()` show the names with every value redacted.
- */
-const LOADED_PROTOTYPE: object = Object.freeze(
-  Object.create(Object.prototype, {
-    toJSON: {
-      value(this: object): Record<string, string> {
-        return Object.fromEntries(Object.keys(this).map((key) => [key, REDACTED]));
-      },
-    },
-    toString: { value: render },
-    [inspectSymbol]: { value: render },
-  }),
-);
+/** The prototype of what `load` resolves to: its values are the user's, the object holding them is ours. */
+const LOADED_PROTOTYPE = redactingPrototype('LoadedSecrets');
 
 /**
  * Why a manifest key cannot be used: an own `toJSON` would shadow the redacting one, and `JSON.stringify` would

@@ -1,5 +1,6 @@
+import { CODE_BY_AWS_NAME, WHAT_FAILED } from './aws-errors.js';
 import { loadedSdk, loadSdk, SDK_PACKAGE, type SecretsManagerSdk } from './aws-sdk.js';
-import { isSecretCacheError, SecretCacheError, type SecretCacheErrorCode } from './errors.js';
+import { isSecretCacheError, SecretCacheError } from './errors.js';
 
 /**
  * What to fetch: a secret and, optionally, one version of it by stage or by id. The cache always names the
@@ -156,35 +157,6 @@ export interface SecretsManagerLike {
   send(command: any, options?: { abortSignal?: AbortSignal }): Promise<any>;
 }
 
-const codeByAwsName: ReadonlyMap<string, SecretCacheErrorCode> = new Map(
-  Object.entries({
-    ResourceNotFoundException: 'NOT_FOUND',
-    AccessDeniedException: 'ACCESS_DENIED',
-    AccessDenied: 'ACCESS_DENIED',
-    UnrecognizedClientException: 'ACCESS_DENIED',
-    InvalidSignatureException: 'ACCESS_DENIED',
-    SignatureDoesNotMatch: 'ACCESS_DENIED',
-    ExpiredTokenException: 'ACCESS_DENIED',
-    InvalidClientTokenId: 'ACCESS_DENIED',
-    DecryptionFailure: 'DECRYPTION_FAILED',
-    InvalidRequestException: 'INVALID_REQUEST',
-    InvalidParameterException: 'INVALID_REQUEST',
-    ValidationException: 'INVALID_REQUEST',
-    ThrottlingException: 'THROTTLED',
-    Throttling: 'THROTTLED',
-    TooManyRequestsException: 'THROTTLED',
-    RequestLimitExceeded: 'THROTTLED',
-  } satisfies Record<string, SecretCacheErrorCode>),
-);
-
-const describe: Readonly<Partial<Record<SecretCacheErrorCode, string>>> = {
-  NOT_FOUND: 'was not found (or has no such version)',
-  ACCESS_DENIED: 'may not be read with these credentials',
-  DECRYPTION_FAILED: 'could not be decrypted with its KMS key',
-  INVALID_REQUEST: 'could not be read: AWS rejected the request',
-  THROTTLED: 'could not be read: AWS throttled the request',
-};
-
 const SIGNATURE_ERRORS: ReadonlySet<string> = new Set(['InvalidSignatureException', 'SignatureDoesNotMatch']);
 
 /**
@@ -205,8 +177,8 @@ export function toSecretCacheError(error: unknown, secretId: string): SecretCach
   if (isSecretCacheError(error)) return error;
   const name = typeof (error as { name?: unknown })?.name === 'string' ? (error as Error).name : 'Error';
   const throttled = (error as { $retryable?: { throttling?: boolean } })?.$retryable?.throttling === true;
-  const code = codeByAwsName.get(name) ?? (throttled ? 'THROTTLED' : 'FETCH_FAILED');
-  const what = describe[code] ?? 'could not be fetched';
+  const code = CODE_BY_AWS_NAME.get(name) ?? (throttled ? 'THROTTLED' : 'FETCH_FAILED');
+  const what = WHAT_FAILED[code] ?? 'could not be fetched';
   return new SecretCacheError(code, secretId, `Secret "${secretId}" ${what} (${name}).`, { cause: error });
 }
 

@@ -899,10 +899,10 @@ describe('src/regions.ts: documentation and module graph', () => {
     const inputs = Object.keys(result.metafile.inputs).sort();
 
     expect(inputs).toEqual([
+      'src/aws-errors.ts',
       'src/clock.ts',
       'src/describe.ts',
       'src/errors.ts',
-      'src/http/answer.ts',
       'src/option-table.ts',
       'src/regions.ts',
       'src/regions/breakers.ts',

@@ -1,39 +1,7 @@
+import { CODE_BY_AWS_NAME, WHAT_FAILED } from '../aws-errors.js';
 import { SecretCacheError, type SecretCacheErrorCode } from '../errors.js';
 import type { SecretVersion } from '../source.js';
 import type { Answer, TransportFailure } from './request.js';
-
-/**
- * AWS error names and the codes they mean: the table `toSecretCacheError` in `src/source.ts` uses (that module
- * loads the AWS SDK, which this one may not; a test keeps the two in step).
- */
-export const CODE_BY_AWS_NAME: ReadonlyMap<string, SecretCacheErrorCode> = new Map(
-  Object.entries({
-    ResourceNotFoundException: 'NOT_FOUND',
-    AccessDeniedException: 'ACCESS_DENIED',
-    AccessDenied: 'ACCESS_DENIED',
-    UnrecognizedClientException: 'ACCESS_DENIED',
-    InvalidSignatureException: 'ACCESS_DENIED',
-    SignatureDoesNotMatch: 'ACCESS_DENIED',
-    ExpiredTokenException: 'ACCESS_DENIED',
-    InvalidClientTokenId: 'ACCESS_DENIED',
-    DecryptionFailure: 'DECRYPTION_FAILED',
-    InvalidRequestException: 'INVALID_REQUEST',
-    InvalidParameterException: 'INVALID_REQUEST',
-    ValidationException: 'INVALID_REQUEST',
-    ThrottlingException: 'THROTTLED',
-    Throttling: 'THROTTLED',
-    TooManyRequestsException: 'THROTTLED',
-    RequestLimitExceeded: 'THROTTLED',
-  } satisfies Record<string, SecretCacheErrorCode>),
-);
-
-const WHAT: Readonly<Partial<Record<SecretCacheErrorCode, string>>> = {
-  NOT_FOUND: 'was not found (or has no such version)',
-  ACCESS_DENIED: 'may not be read with these credentials',
-  DECRYPTION_FAILED: 'could not be decrypted with its KMS key',
-  INVALID_REQUEST: 'could not be read: AWS rejected the request',
-  THROTTLED: 'could not be read: AWS throttled the request',
-};
 
 /** Which server answered, for messages and for the dialect of its errors. */
 export interface Server {
@@ -123,7 +91,7 @@ export function answerError(answer: Answer, secretId: string, server: Server): S
   const via = `${server.label} answered HTTP ${status}`;
   if (body.awsName !== undefined) {
     const code = CODE_BY_AWS_NAME.get(body.awsName) ?? 'FETCH_FAILED';
-    const what = WHAT[code] ?? 'could not be fetched';
+    const what = WHAT_FAILED[code] ?? 'could not be fetched';
     return new SecretCacheError(code, secretId, `Secret "${secretId}" ${what} (${body.awsName}; ${via}).`, {
       cause: causeOf(body.awsName, body.awsMessage ?? `HTTP ${status}`, status),
     });

@@ -3,11 +3,11 @@
  * are documented on `regionalSource` (src/regions.ts); this module is internal.
  */
 
-import type { Clock } from '../clock.js';
-import { isSecretCacheError, SecretCacheError, type SecretCacheErrorCode } from '../errors.js';
 // The AWS error table without the AWS SDK: src/source.ts has the same one, and loads the SDK (a test keeps the
 // two in step).
-import { CODE_BY_AWS_NAME } from '../http/answer.js';
+import { CODE_BY_AWS_NAME } from '../aws-errors.js';
+import type { Clock } from '../clock.js';
+import { isSecretCacheError, SecretCacheError, type SecretCacheErrorCode } from '../errors.js';
 import type { RegionState } from '../regions.js';
 import type { SecretSource } from '../source.js';
 

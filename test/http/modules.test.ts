@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { CODE_BY_AWS_NAME } from '../../src/http/answer.js';
+import { CODE_BY_AWS_NAME } from '../../src/aws-errors.js';
 import { toSecretCacheError } from '../../src/source.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -30,6 +30,7 @@ describe('the secretcache/http module graph', () => {
     expect(inputs.filter((input) => input.includes('node_modules'))).toEqual([]);
     expect(inputs).toEqual(
       [
+        'src/aws-errors.ts',
         'src/describe.ts',
         'src/errors.ts',
         'src/http.ts',
@@ -44,7 +45,9 @@ describe('the secretcache/http module graph', () => {
     expect(output).not.toMatch(/@aws-sdk/);
     // node:fs/promises is imported on demand (an Agent token in a file): a cold start does not load it.
     expect([...output.matchAll(/from\s*"([^"]+)"/g)].map(([, from]) => from).sort()).toEqual(['node:http']);
-    expect([...output.matchAll(/import\("([^"]+)"\)/g)].map(([, from]) => from)).toEqual(['node:fs/promises']);
+    expect([...output.matchAll(/import\("([^"]+)"\)/g)].map(([, from]) => from)).toEqual([
+      'node:fs/promises',
+    ]);
   });
 
   it('imports only types from src/source.ts', () => {
