@@ -131,6 +131,24 @@ describe('createPool when reads resolve out of order', () => {
     expect(s.loginsSince(from)).toEqual([['pw9', true]]);
     late.release();
   });
+
+  it('remembers a rejected version after a burst of connects rejected another one at once', async () => {
+    const s = setup();
+    s.rotate('pw1');
+    await s.connectOnce();
+    const slow = await s.slowConnect(); // served pw1
+    s.rotate('pw2');
+    await s.connectOnce(); // pw1 rejected, pw2 from the refresh
+    s.rotate('pw3');
+    const burst = await Promise.all(Array.from({ length: 8 }, () => s.pool.connect())); // 8 × pw2 rejected
+    const from = s.database.attempts.length;
+
+    s.release();
+    const late = await slow.connecting;
+
+    expect(s.loginsSince(from)).toEqual([['pw3', true]]);
+    for (const client of [...burst, late]) client.release();
+  });
 });
 
 describe('createPool and the versions the cache names', () => {
