@@ -588,7 +588,7 @@ export async function warm(context: BenchContext): Promise<ScenarioResult> {
     met: value >= goal,
   });
   const targets: Target[] = [
-    atMost('getSecretString vs floor (p50)', strRatio, 1.3, `${ns(str.p50)} vs ${ns(floor.p50)}`),
+    atMost('getSecretString vs floor (p50)', strRatio, 1.1, `${ns(str.p50)} vs ${ns(floor.p50)}`),
     atLeast(
       'getSecretString vs Powertools cached get (p50)',
       ptSpeedup,
