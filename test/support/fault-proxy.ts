@@ -14,6 +14,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Socket } from 'node:net';
+import { seededRandom } from '../../src/testing/random.js';
 
 const HOST = '127.0.0.1';
 
@@ -84,17 +85,8 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-/** mulberry32: a tiny seeded PRNG with uniform output in `[0, 1)`, good enough for picking faults. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** mulberry32 (the memory source's generator): uniform in `[0, 1)`, good enough for picking faults. */
+export { seededRandom };
 
 /** The operation name of a request: `secretsmanager.GetSecretValue` gives `GetSecretValue`. */
 function operationOf(req: IncomingMessage): string {

@@ -7,6 +7,7 @@ import {
   type SecretVersion,
   toSecretCacheError,
 } from '../../src/source.js';
+import { seededRandom } from '../../src/testing/random.js';
 
 /**
  * The environment of the model-based tests: an in-memory Secrets Manager whose every answer the test decides.
@@ -91,17 +92,8 @@ function awsError(name: string): Error {
   return Object.assign(new Error(`Simulated ${name} from the model's source.`), { name });
 }
 
-/** Mulberry32: values from a seed fast-check chose, so that a failing run replays with the same values. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** Mulberry32 (the memory source's generator): values from a seed fast-check chose, so a failing run replays. */
+export const prng = seededRandom;
 
 // Cyrillic letters appear in no message, stack, id or rendering the tests make, so any five of them in a row in
 // a rendering can only come from a value.
