@@ -3,34 +3,10 @@
  * with an `@example` that imports from 'secretcache/http', and every option of its options interfaces is readonly
  * with a `@default`.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { docOf, readSource as read, reExported } from '../support/entry-docs.js';
 
-const src = join(import.meta.dirname, '..', '..', 'src');
-const read = (file: string): string => readFileSync(join(src, file), 'utf8');
-
-/** The names `src/http.ts` re-exports, with the file that declares each. */
-function exported(): Array<{ name: string; file: string }> {
-  const names: Array<{ name: string; file: string }> = [];
-  for (const [, list = '', from = ''] of read('http.ts').matchAll(
-    /export\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'([^']+)'/g,
-  )) {
-    for (const item of list.split(',')) {
-      const name = item.trim().replace(/^type\s+/, '');
-      if (name !== '') names.push({ name, file: from.replace(/^\.\//, '').replace(/\.js$/, '.ts') });
-    }
-  }
-  return names;
-}
-
-function docOf(source: string, name: string): string | undefined {
-  const match = new RegExp(`^export (?:function|interface|type|const|class) ${name}\\b`, 'm').exec(source);
-  if (match === null) return undefined;
-  const before = source.slice(0, match.index).trimEnd();
-  if (!before.endsWith('*/')) return undefined;
-  return before.slice(before.lastIndexOf('/**'));
-}
+const exported = (): Array<{ name: string; file: string }> => reExported('http.ts');
 
 describe('secretcache/http documentation', () => {
   it('exports exactly the two sources and their options', () => {
