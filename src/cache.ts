@@ -1,5 +1,6 @@
 import type { LRUCache } from 'lru-cache';
 import { type Clock, TurnClock } from './clock.js';
+import { describeValue } from './describe.js';
 import type { CachedVersion, SecretRecord } from './entry.js';
 import {
   invalidArgument,
@@ -354,6 +355,8 @@ export class SecretCache {
     const problem = readOptionsProblem(readString, options);
     if (problem !== undefined) return Promise.reject(invalidArgument(secretId, problem));
     if (options?.signal?.aborted === true) return Promise.reject(aborted(selector.secretId, options.signal));
+    const now: unknown = this.#clock.now();
+    if (typeof now !== 'number') return Promise.reject(badClock(selector.secretId, now));
     const done = this.#flights.fetch(selector, 'refresh-now', true).then(noop);
     return options?.signal === undefined ? done : this.#abortable(done, options.signal, selector.secretId);
   }
@@ -597,6 +600,8 @@ export class SecretCache {
     if (signal?.aborted === true) return Promise.reject(aborted(selector.secretId, signal));
 
     const now = this.#clock.now();
+    // An injected clock's answer is checked here, on the slow path only: every TTL and fetch time comes from it.
+    if (typeof now !== 'number') return Promise.reject(badClock(selector.secretId, now));
     const entry = this.#entries.get(selector.key, NO_OPTIONS);
     if (entry !== undefined && now < entry.expiresAt) {
       this.#hits++;
@@ -738,6 +743,13 @@ export class SecretCache {
       );
     });
   }
+}
+
+function badClock(secretId: string, now: unknown): SecretCacheError {
+  return invalidArgument(
+    secretId,
+    `Expected \`clock.now()\` to return a number of milliseconds, got ${describeValue(now)}.`,
+  );
 }
 
 function aborted(secretId: string, signal: AbortSignal): SecretCacheError {

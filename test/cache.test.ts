@@ -722,3 +722,57 @@ describe('withSecret options', () => {
     expect(error.message).toContain('did you mean `versionStage`?');
   });
 });
+
+describe('a clock that does not return a number', () => {
+  it.each([
+    ['a symbol', () => Symbol('now')],
+    ['a string', () => '1700000000000'],
+    ['undefined', () => undefined],
+    ['a bigint', () => 1n],
+  ])(
+    'rejects reads with INVALID_ARGUMENT naming clock.now() when it returns %s, and fetches nothing',
+    async (_, now) => {
+      let fetched = 0;
+      const cache = new SecretCache({
+        clock: { now: now as unknown as () => number },
+        source: {
+          getSecretValue: async ({ secretId }) => {
+            fetched++;
+            return {
+              name: secretId,
+              arn: '',
+              versionId: 'v1',
+              versionStages: ['AWSCURRENT'],
+              createdDate: undefined,
+              secretString: 'x',
+            };
+          },
+        },
+      });
+
+      const error = await cache.getSecretString('prod/db').catch((thrown: unknown) => thrown);
+
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', secretId: 'prod/db' });
+      expect((error as Error).message).toContain('clock.now()');
+      expect(fetched).toBe(0);
+    },
+  );
+});
+
+describe('refreshNow with a clock that does not return a number', () => {
+  it('rejects with INVALID_ARGUMENT and fetches nothing', async () => {
+    let fetched = 0;
+    const cache = new SecretCache({
+      clock: { now: (() => Symbol('now')) as unknown as () => number },
+      source: {
+        getSecretValue: async () => {
+          fetched++;
+          throw new Error('not reached');
+        },
+      },
+    });
+
+    await expect(cache.refreshNow('prod/db')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(fetched).toBe(0);
+  });
+});
