@@ -49,6 +49,17 @@ export function isTransient(error: SecretCacheError): boolean {
   return TRANSIENT.has(error.code);
 }
 
+type PRetryModule = typeof import('p-retry');
+
+/**
+ * p-retry, imported on first use. The CommonJS build carries its own copy of it (p-retry ships ESM only) in a
+ * chunk of its own, which `import()` hands over as `{ default: module.exports }`: both shapes are taken.
+ */
+async function importPRetry(): Promise<PRetryModule> {
+  const loaded = (await import('p-retry')) as PRetryModule | { default: PRetryModule };
+  return typeof loaded.default === 'function' ? (loaded as PRetryModule) : (loaded.default as PRetryModule);
+}
+
 /** A failure no retry can mend (or the abort): it ends the fetch with `error`. */
 class Final {
   constructor(readonly error: unknown) {}
@@ -147,7 +158,7 @@ export class Fetcher {
 
   /** The retries after a first attempt failed with `first`: p-retry's backoff, as if it had made that attempt. */
   async #retryAfter<T>(first: unknown, attempt: () => Promise<T>, signal: AbortSignal): Promise<T> {
-    const { default: pRetry, AbortError } = await import('p-retry');
+    const { default: pRetry, AbortError } = await importPRetry();
     let pending: unknown = first;
     const again = async (): Promise<T> => {
       if (pending !== undefined) {
