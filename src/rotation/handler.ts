@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describeValue as describe } from '../describe.js';
 import { unknownKeyProblem } from '../option-table.js';
@@ -84,12 +85,17 @@ export interface RotationHandlerOptions {
    */
   readonly excludeCharacters?: string;
   /**
-   * Called once per invocation with what it did (or why it failed); `false` logs nothing. An exception it
-   * throws is ignored: logging never changes a step's outcome.
-   * @default one JSON line per invocation, written with `console.info`
+   * Called once per invocation with what it did (or why it failed), e.g. to write it to the function's log:
+   * `(entry) => console.info(JSON.stringify(entry))`. The library prints nothing itself; the same entries go to
+   * the `secretcache:rotation` diagnostics channel. `false` is the same as none. An exception it throws is
+   * ignored: logging never changes a step's outcome.
+   * @default none
    */
   readonly log?: ((entry: RotationLogEntry) => void) | false;
 }
+
+/** Where every invocation's {@link RotationLogEntry} is published, for whoever subscribes. */
+const rotationChannel = channel('secretcache:rotation');
 
 const OPTION_NAMES = [
   'client',
@@ -163,10 +169,12 @@ export function rotationHandler(
   checkTarget(target);
   const { client, passwordLength, excludeCharacters, log } = resolveOptions(options);
   const write = (entry: RotationLogEntry): void => {
+    const frozen = Object.freeze(entry);
+    if (rotationChannel.hasSubscribers) rotationChannel.publish(frozen);
     // Stryker disable next-line BooleanLiteral: with `log === true`, a `false` log is called, and its TypeError is swallowed below
     if (log === false) return;
     try {
-      log(Object.freeze(entry));
+      log(frozen);
     } catch {
       // A logger's failure is not the rotation's: the step's outcome stands.
     }
@@ -310,10 +318,6 @@ function resolveOptions(options: unknown): Settings {
     client: (client as SecretsManagerLike | undefined) ?? new SecretsManagerClient({}),
     passwordLength: (passwordLength as number | undefined) ?? DEFAULT_PASSWORD_LENGTH,
     excludeCharacters: (excludeCharacters as string | undefined) ?? DEFAULT_EXCLUDE_CHARACTERS,
-    log: (log as Settings['log'] | undefined) ?? defaultLog,
+    log: (log as Settings['log'] | undefined) ?? false,
   };
-}
-
-function defaultLog(entry: RotationLogEntry): void {
-  console.info(JSON.stringify(entry));
 }

@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -1428,17 +1429,28 @@ describe('rotationHandler: options', () => {
     );
   });
 
-  it('logs one JSON line per invocation with console.info by default', async () => {
-    const info = vi.spyOn(console, 'info').mockImplementation(() => {});
+  it('prints nothing by default, and publishes each invocation on secretcache:rotation', async () => {
+    const printed = ['log', 'info', 'warn', 'error', 'debug'].map((method) =>
+      vi.spyOn(console, method as 'log').mockImplementation(() => {}),
+    );
+    const published: unknown[] = [];
+    const listener = (message: unknown): void => {
+      published.push(message);
+    };
+    subscribe('secretcache:rotation', listener);
     const client = new RotationClient();
     client.create(SECRET, JSON.stringify(CURRENT));
     client.startRotation(SECRET, TOKEN);
     const rotate = rotationHandler(new MemoryTarget(), { client });
+    try {
+      await rotate({ Step: 'createSecret', SecretId: SECRET, ClientRequestToken: TOKEN });
+    } finally {
+      unsubscribe('secretcache:rotation', listener);
+    }
 
-    await rotate({ Step: 'createSecret', SecretId: SECRET, ClientRequestToken: TOKEN });
-
-    expect(info).toHaveBeenCalledTimes(1);
-    expect(JSON.parse(info.mock.calls[0]?.[0] as string)).toMatchObject({
+    for (const spy of printed) expect(spy).not.toHaveBeenCalled();
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({
       step: 'createSecret',
       secretId: SECRET,
       token: TOKEN,
