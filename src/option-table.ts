@@ -98,6 +98,11 @@ interface RegionListSpec extends Documented {
 
 const REGION_NAME = /^[a-z]{2,4}(?:-[a-z]+){1,3}-\d{1,2}$/;
 
+/** Whether `value` is shaped as an AWS region name: `us-east-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`, `eusc-de-east-1`. */
+export function isRegionName(value: unknown): value is string {
+  return typeof value === 'string' && REGION_NAME.test(value);
+}
+
 /** An object of options of its own, checked like the table it is in. */
 interface NestedSpec extends Documented {
   readonly kind: 'nested';
@@ -141,6 +146,7 @@ export type Resolved<T extends OptionTable> = {
  * @param table - the options, in the order to check them
  * @param options - the caller's object (any JavaScript value was checked to be an object before)
  * @param where - how to name the object in the message about an unknown key: `'SecretCache options'`
+ * @param alsoKnown - keys the caller checks itself (outside the table), which are not unknown
  * @example
  * ```ts
  * import { type OptionTable, resolveTable } from './option-table.js';
@@ -152,8 +158,13 @@ export type Resolved<T extends OptionTable> = {
  * resolveTable(table, { retry: 2 }, 'retry options'); // TypeError: ... did you mean `retries`?
  * ```
  */
-export function resolveTable<T extends OptionTable>(table: T, options: object, where: string): Resolved<T> {
-  return resolveLevel(table, options, where, '') as Resolved<T>;
+export function resolveTable<T extends OptionTable>(
+  table: T,
+  options: object,
+  where: string,
+  alsoKnown: readonly string[] = [],
+): Resolved<T> {
+  return resolveLevel(table, options, where, '', alsoKnown) as Resolved<T>;
 }
 
 function resolveLevel(
@@ -161,8 +172,10 @@ function resolveLevel(
   options: object,
   where: string,
   path: string,
+  alsoKnown: readonly string[] = [],
 ): Record<string, unknown> {
-  const unknown = unknownKeyProblem(options, Object.keys(table), where);
+  const known = alsoKnown.length === 0 ? Object.keys(table) : [...Object.keys(table), ...alsoKnown];
+  const unknown = unknownKeyProblem(options, known, where);
   if (unknown !== undefined) throw new TypeError(unknown);
   const given = options as Readonly<Record<string, unknown>>;
   const resolved: Record<string, unknown> = {};
@@ -219,7 +232,7 @@ function accepts(
       return (
         Array.isArray(value) &&
         value.length > 0 &&
-        value.every((region) => typeof region === 'string' && REGION_NAME.test(region)) &&
+        value.every(isRegionName) &&
         new Set(value).size === value.length
       );
     default:

@@ -1,7 +1,7 @@
 import { type Clock, TurnClock } from './clock.js';
 import { describeValue } from './describe.js';
 import { SecretCacheError, type SecretCacheErrorCode } from './errors.js';
-import { type OptionTable, resolveTable, unknownKeyProblem } from './option-table.js';
+import { isRegionName, type OptionTable, resolveTable, unknownKeyProblem } from './option-table.js';
 import { type Breaker, Router, type RouterTiming } from './regions/breakers.js';
 import type { BatchResult, SecretRequest, SecretSource, SecretVersion } from './source.js';
 
@@ -259,9 +259,6 @@ export function arnInRegion(secretId: string, region: string): string {
   return match === null ? secretId : `${match[1]}${region}${match[2]}`;
 }
 
-// Region names: `us-east-1`, `us-gov-west-1`, `cn-north-1`, `us-isob-east-1`, `eusc-de-east-1`.
-const REGION_NAME = /^[a-z]{2,4}(?:-[a-z]+){1,3}-\d{1,2}$/;
-
 /**
  * A {@link SecretSource} over one source per region, for secrets replicated to other regions
  * (`ReplicateSecretToRegions`): a fetch goes to the first region whose breaker is closed and, when it fails
@@ -409,8 +406,7 @@ function checkOptions(options: unknown): Checked {
   if (typeof sourceFor !== 'function') {
     throw new TypeError(`Expected \`sourceFor\` to be a function, got ${describeValue(sourceFor)}.`);
   }
-  const tabled = Object.fromEntries(Object.keys(REGIONAL_SOURCE_OPTIONS).map((name) => [name, given[name]]));
-  const resolved = resolveTable(REGIONAL_SOURCE_OPTIONS, tabled, 'options of regionalSource');
+  const resolved = resolveTable(REGIONAL_SOURCE_OPTIONS, given, 'options of regionalSource', OPTION_NAMES);
   const clock = (given.clock as Clock | undefined) ?? new TurnClock();
   return { regions, sourceFor: sourceFor as (region: string) => SecretSource, resolved, clock };
 }
@@ -424,7 +420,7 @@ function checkRegions(value: unknown): readonly string[] {
   }
   const seen = new Set<string>();
   value.forEach((region: unknown, index) => {
-    if (typeof region !== 'string' || !REGION_NAME.test(region)) {
+    if (!isRegionName(region)) {
       throw new TypeError(
         `Expected \`regions[${index}]\` to be a region name such as 'us-east-1', got ${describeValue(region)}.`,
       );

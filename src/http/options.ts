@@ -1,5 +1,5 @@
 import { describeValue } from '../describe.js';
-import { type OptionTable, type Resolved, resolveTable, unknownKeyProblem } from '../option-table.js';
+import { type OptionTable, type Resolved, resolveTable } from '../option-table.js';
 import { hostProblem, loopbackAddress } from './loopback.js';
 
 /** The Agent's and the extension's port when nothing else is configured. */
@@ -98,14 +98,7 @@ export function checkSourceOptions<T extends OptionTable & { readonly host: type
     throw new TypeError(`Expected the options of ${where} to be an object, got ${describeValue(options)}.`);
   }
   const given = (options ?? {}) as Readonly<Record<string, unknown>>;
-  const unknown = unknownKeyProblem(
-    given,
-    [...Object.keys(table), ...Object.keys(loose)],
-    `options of ${where}`,
-  );
-  if (unknown !== undefined) throw new TypeError(unknown);
-  const tabled = Object.fromEntries(Object.keys(table).map((name) => [name, given[name]]));
-  const resolved = resolveTable(table, tabled, `options of ${where}`);
+  const resolved = resolveTable(table, given, `options of ${where}`, Object.keys(loose));
   for (const [name, option] of Object.entries(loose)) {
     const value = given[name];
     if (value !== undefined && !option.accepts(value)) {
