@@ -566,7 +566,7 @@ export class SecretCache {
     return {
       clock: this.#clock,
       staleIfErrorMs: this.#options.staleIfErrorMs,
-      canServeStale: (error) => this.#options.staleOnAnyError || isTransient(error),
+      canServeStale: this.#staleAfter,
       selectorOf: (spec) => resolveSelector(spec.secretId, spec, this.#defaultStage) as Selector,
       derive: deriveSpec,
       watch: (key, listener) => this.#store.watch(key, listener),
@@ -681,11 +681,12 @@ export class SecretCache {
   }
 
   #canServeStale(entry: CachedVersion, error: SecretCacheError, now: number): boolean {
-    return (
-      now < entry.expiresAt + this.#options.staleIfErrorMs &&
-      (this.#options.staleOnAnyError || isTransient(error))
-    );
+    return now < entry.expiresAt + this.#options.staleIfErrorMs && this.#staleAfter(error);
   }
+
+  /** Whether a value past its TTL may be served after `error` at all: transient ones, or any with `staleOnAnyError`. */
+  readonly #staleAfter = (error: SecretCacheError): boolean =>
+    this.#options.staleOnAnyError || isTransient(error);
 
   /**
    * Serves `entry` past its TTL. `period` names the stale period the read belongs to (the failure of one backoff
