@@ -19,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
-import { findFreePort } from './moto.js';
+import { delay, findFreePort, hasExited, waitForExit } from './moto.js';
 
 const HOST = '127.0.0.1';
 const STOP_GRACE_MS = 5_000;
@@ -145,22 +145,6 @@ function serverAccount(): { readonly uid: number; readonly gid: number } | undef
     'Running as root, and PostgreSQL refuses to: the test server needs a `postgres` system user to run as ' +
       "(Debian's postgresql package creates it; or: useradd --system postgres).",
   );
-}
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function hasExited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-function waitForExit(child: ChildProcess): Promise<void> {
-  if (hasExited(child)) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.once('error', () => {
-      if (child.pid === undefined) resolve();
-    });
-  });
 }
 
 /** Runs `initdb` to completion; rejects with its output when it fails. */
