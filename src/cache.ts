@@ -574,12 +574,8 @@ export class SecretCache {
         const now = this.#clock.now();
         const cached = this.#entries.peek(selector.key, NO_OPTIONS);
         if (cached !== undefined && cached !== held && now < cached.refreshAt) return Promise.resolve(cached);
-        const failure = this.#inflight.has(selector.key) ? undefined : this.#failures.get(selector.key);
-        if (failure !== undefined && now < failure.retryAt) {
-          this.#backoffSkips++;
-          return failure;
-        }
-        return this.#flights.fetch(selector, 'live', false);
+        const failure = this.#inflight.has(selector.key) ? undefined : this.#backingOff(selector.key, now);
+        return failure ?? this.#flights.fetch(selector, 'live', false);
       },
       retryAt: (selector) => this.#failures.get(selector.key)?.retryAt,
       servedStale: (entry, code, now, period) => this.#reportStale(entry, code, now, period),
@@ -713,14 +709,17 @@ export class SecretCache {
     }
   }
 
+  /** The failure `key` is backing off for at `now` (a fetch skipped, and counted so), or `undefined`. */
+  #backingOff(key: string, now: number): Failure | undefined {
+    const failure = this.#failures.get(key);
+    if (failure === undefined || now >= failure.retryAt) return undefined;
+    this.#backoffSkips++;
+    return failure;
+  }
+
   /** Starts a fetch no reader waits for, unless one is in flight or the key is backing off. */
   #refreshInBackground(selector: Selector, reason: FetchReason, now: number): void {
-    if (this.#inflight.has(selector.key)) return;
-    const failure = this.#failures.get(selector.key);
-    if (failure !== undefined && now < failure.retryAt) {
-      this.#backoffSkips++;
-      return;
-    }
+    if (this.#inflight.has(selector.key) || this.#backingOff(selector.key, now) !== undefined) return;
     if (reason === 'refresh-ahead') this.#refreshAhead++;
     // The outcome is recorded by #fetch (the entry, or the failure and its backoff); nobody else awaits it.
     this.#flights.fetch(selector, reason, false).catch(noop);
