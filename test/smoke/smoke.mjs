@@ -98,6 +98,42 @@ for (const entry of ['index.js', 'index.cjs']) {
     );
   }
 }
+// The core is one file that every entry imports (tsup.config.ts): a cold process that imports `secretcache`
+// reads two of our files, and one more per subpath.
+assert.deepEqual(
+  reachable('index.js').sort(),
+  ['core.js', 'index.js'],
+  'index.js loads core.js and nothing else of ours',
+);
+assert.deepEqual(
+  reachable('index.cjs').sort(),
+  ['core.cjs', 'index.cjs'],
+  'index.cjs loads core.cjs and nothing else of ours',
+);
+
+// Every package a built file loads is a node builtin, a dependency or a peer. lru-cache is bundled into the core
+// file and is only a devDependency: a module outside the core that imported it would fail where users run it.
+{
+  const { builtinModules } = await import('node:module');
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const allowed = new Set([
+    pkg.name,
+    ...Object.keys(pkg.dependencies ?? {}),
+    ...Object.keys(pkg.peerDependencies ?? {}),
+  ]);
+  for (const file of readdirSync(dist).filter((name) => /\.c?js$/.test(name))) {
+    const code = readFileSync(new URL(file, dist), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+    for (const [, spec] of code.matchAll(
+      /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\(\s*)['"]([^'"./][^'"]*)['"]/g,
+    )) {
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+      assert.ok(
+        name.startsWith('node:') || builtinModules.includes(name) || allowed.has(name),
+        `${file} loads ${spec}, which is neither a node builtin, a dependency nor a peer`,
+      );
+    }
+  }
+}
 for (const file of readdirSync(dist).filter((name) => /\.(c?js|d\.c?ts)$/.test(name))) {
   // TSDoc examples may import them; the code and declarations may not.
   const code = readFileSync(new URL(file, dist), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
@@ -324,4 +360,4 @@ const exec = spawnSync(fileURLToPath(bin), ['exec', '--', process.execPath, '-e'
 });
 assert.equal(exec.status, 3, 'secretcache exec passes the exit code on');
 
-console.log('smoke: 13 passed, 0 failed');
+console.log('smoke: 15 passed, 0 failed');
