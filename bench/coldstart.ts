@@ -31,7 +31,8 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { type BuildOptions, build, version as esbuildVersion } from 'esbuild';
 import { startAgentServer } from '../test/support/agent-server.js';
 import { startExtensionServer } from '../test/support/extension-server.js';
-import { createStringSecret, startMotoServer } from '../test/support/moto.js';
+import { createStringSecret, type MotoServer, startMotoServer } from '../test/support/moto.js';
+import { selfSignedCertificate } from '../test/support/tls.js';
 import {
   type BenchContext,
   bytes,
@@ -181,9 +182,15 @@ interface Row {
   readonly sdk: boolean;
   /** Import rows: the bare row this one is compared with. */
   readonly bare?: string;
+  /** Variables this child gets on top of (or instead of) the environment every child gets. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-function rows(urls: Urls): Row[] {
+/**
+ * The rows, in the order they are printed; `tlsEndpoint` (moto_server over HTTPS) adds the SDK source over TLS,
+ * as the SDK reaches AWS.
+ */
+function rows(urls: Urls, tlsEndpoint: string | undefined): Row[] {
   const q = JSON.stringify;
   const value = (body: string): string => `${body}
 if (typeof value !== 'string') throw new Error('not a string: ' + typeof value);
@@ -274,6 +281,24 @@ const value = await new SecretCache().getSecretString(${q(SECRET_ID)});
 ${value('')}`,
       sdk: true,
     },
+    ...(tlsEndpoint === undefined
+      ? []
+      : [
+          {
+            key: 'value-sdk-tls',
+            label: 'the same over TLS: moto_server answering HTTPS, as AWS does',
+            kind: 'value' as const,
+            file: 'value-sdk.mjs',
+            script: `${ESM_HEAD}import { SecretCache } from ${q(urls.index)};
+${ESM_REPORT}const importedAtMs = process.uptime() * 1000;
+const value = await new SecretCache().getSecretString(${q(SECRET_ID)});
+${value('')}`,
+            sdk: true,
+            // Certificate checks off: the child does less than one that verifies AWS's chain, so this row is a
+            // lower bound. (NODE_EXTRA_CA_CERTS would add the loading of a CA file at every start instead.)
+            env: { AWS_ENDPOINT_URL_SECRETS_MANAGER: tlsEndpoint, NODE_TLS_REJECT_UNAUTHORIZED: '0' },
+          },
+        ]),
     {
       key: 'value-extension',
       label: '`lambdaExtensionSource()`: the extension server, primed',
@@ -366,7 +391,11 @@ function runChild(row: Row, dir: string, hooked: boolean, env: NodeJS.ProcessEnv
     let stderr = '';
     let lineMs: number | undefined;
     const t0 = performance.now();
-    const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: dir,
+      env: { ...env, ...row.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`coldstart: ${row.label} did not finish within ${CHILD_TIMEOUT_MS} ms`));
@@ -490,10 +519,20 @@ export async function coldstart(context: BenchContext): Promise<ScenarioResult> 
   const moto = await startMotoServer(); // without moto_server on the PATH: an error that says how to install it
   const motoClient = moto.client();
   const dir = mkdtempSync(join(os.tmpdir(), 'secretcache-coldstart-'));
+  const tls = selfSignedCertificate(dir);
+  let motoTls: MotoServer | undefined;
   let extension: Awaited<ReturnType<typeof startExtensionServer>> | undefined;
   let agent: Awaited<ReturnType<typeof startAgentServer>> | undefined;
   try {
     await createStringSecret(motoClient, SECRET_ID, SECRET_VALUE);
+    if (tls === undefined) {
+      console.log('coldstart: no openssl on the PATH, so no row of the SDK source over TLS.');
+    } else {
+      motoTls = await startMotoServer({ tls });
+      const tlsClient = motoTls.client();
+      await createStringSecret(tlsClient, SECRET_ID, SECRET_VALUE);
+      tlsClient.destroy();
+    }
     extension = await startExtensionServer({ client: motoClient, sessionToken: SESSION_TOKEN });
     agent = await startAgentServer({ client: motoClient, token: AGENT_TOKEN });
 
@@ -547,7 +586,7 @@ export async function coldstart(context: BenchContext): Promise<ScenarioResult> 
       COLDSTART_AGENT_PORT: String(agent.port),
     };
 
-    const all = rows(urls);
+    const all = rows(urls, motoTls?.endpoint);
     writeFileSync(join(dir, 'hook.mjs'), HOOK);
     for (const row of all) writeFileSync(join(dir, row.file), row.script);
 
@@ -668,12 +707,15 @@ export async function coldstart(context: BenchContext): Promise<ScenarioResult> 
 
     const valueRows = stats.filter((s) => s.row.kind === 'value');
     const sdkValue = median(times(byKey.get('value-sdk')!));
+    const sdkTls = byKey.get('value-sdk-tls');
+    const sdkTlsValue = sdkTls === undefined ? undefined : median(times(sdkTls));
     const valueTable = table(
       [
         `process start to first value (${runs} runs)`,
         'spawn to value, median',
         'min – max',
         'vs SDK source',
+        ...(sdkTlsValue === undefined ? [] : ['vs SDK source over TLS']),
         'child uptime: imports done',
         'child uptime: value',
         'child CPU to value',
@@ -684,12 +726,13 @@ export async function coldstart(context: BenchContext): Promise<ScenarioResult> 
         ms(median(times(s))),
         range(times(s)),
         x(median(times(s)) / sdkValue),
+        ...(sdkTlsValue === undefined ? [] : [x(median(times(s)) / sdkTlsValue)]),
         ms(median(s.runs.map((r) => r.report.importedAtMs!))),
         ms(median(s.runs.map((r) => r.report.uptimeMs))),
         ms(median(s.runs.map(cpuOf))),
         filesLoaded(s),
       ]),
-      'lrrrrrrr',
+      sdkTlsValue === undefined ? 'lrrrrrrr' : 'lrrrrrrrr',
     );
 
     const sizeTable = table(
@@ -711,7 +754,7 @@ export async function coldstart(context: BenchContext): Promise<ScenarioResult> 
       '',
       `- Each row is a separate \`node\` process (\`process.execPath\`, ${process.version}) running a script generated into a temp dir, which loads the built package (dist/) by the file its \`exports\` map names (\`secretcache\` resolved from inside the package). Every child was run once first with a resolve hook (\`module.register\`) counting \`@aws-sdk/\` specifiers, and checked: exit code 0, the value's length, no \`@aws-sdk/\` specifier resolved and no SDK file (\`@aws-sdk/\`, \`@smithy/\`) in the CommonJS module cache for the rows that claim so, some for the rows that need the SDK (every timed run checks the cache again; the SDK ships CommonJS to Node, so an ESM import of it lands there too). "Files loaded" is from that run: the distinct ESM files the hook saw resolved, and the files in the CommonJS module cache, the child's own script included. That first run also warmed the disk cache. Then ${runs} interleaved rounds, each running every row once in a rotated order. No child inherits \`NODE_OPTIONS\`; every child gets the same environment (dummy credentials and region, no AWS profile files, the endpoints and ports below).`,
       `- Import rows: the parent's time from \`spawn\` to the child's exit. The bare rows import nothing but print the same one-line report as the others. "Over bare" is the median, over rounds, of the row's time minus the same round's bare row (ESM rows against the .mjs, the CJS row against the .cjs). "In-process import" is the child's own \`performance.now()\` around the \`import()\`/\`require()\`. "Child CPU" is \`process.cpuUsage()\` (user + system, all of its threads) when the child reported: less disturbed by other work on the machine than the wall times, which grow with the load (a busy 2-core machine can double them); "CPU over bare" is its median paired difference.`,
-      `- Value rows: the parent's time from \`spawn\` to the line that carries the value's length (the child then exits at once), so it includes Node's own start (the bare rows), loading the modules, constructing the cache and the source, and one read. "Child uptime" is \`process.uptime()\` in the child when its static imports were done and when it had the value (it misses the time before Node's clock starts, a few ms). The SDK source and Powertools rows load \`@aws-sdk/client-secrets-manager\` (the SDK source on its first fetch), build a client from the environment (\`AWS_ENDPOINT_URL_SECRETS_MANAGER\` names moto_server), sign and send one GetSecretValue to moto_server, which answers a warm client in ${ms(motoMs)} (median, from this process; a new connection adds a little), so about that much of those rows is moto, not the client. The extension and Agent rows go to the local servers of test/support (\`extension-server.ts\`, \`agent-server.ts\`), run in the bench's own process so that a child pays only its own work; their caches were primed before the first child, so no child's read reaches moto (asserted: one GetSecretValue each, the priming), and a cached answer takes ${ms(cachedAnswerMs)} (median, a \`fetch\` from this process). In a real Lambda sandbox the extension's cache is empty at a cold start, so its first answer also waits for Secrets Manager: this row measures our client, not the extension. The floor row is the least any client of the extension pays: one \`node:http\` GET with no secretcache at all (Node's own cost of loading \`node:http\` and of its first request is most of what separates the extension row from bare Node). Other work on the machine stretches the rows that use more CPU (the SDK's) most, so the "vs SDK source" ratio falls as the load rises: judge it on a quiet run (narrow min – max), or by the CPU column.`,
+      `- Value rows: the parent's time from \`spawn\` to the line that carries the value's length (the child then exits at once), so it includes Node's own start (the bare rows), loading the modules, constructing the cache and the source, and one read. "Child uptime" is \`process.uptime()\` in the child when its static imports were done and when it had the value (it misses the time before Node's clock starts, a few ms). The SDK source and Powertools rows load \`@aws-sdk/client-secrets-manager\` (the SDK source on its first fetch), build a client from the environment (\`AWS_ENDPOINT_URL_SECRETS_MANAGER\` names moto_server), sign and send one GetSecretValue to moto_server, which answers a warm client in ${ms(motoMs)} (median, from this process; a new connection adds a little), so about that much of those rows is moto, not the client. Those rows talk plain HTTP to moto, where the SDK talks HTTPS to AWS: ${sdkTlsValue === undefined ? 'the row over TLS was left out (no `openssl` on the PATH to make a certificate)' : 'the row "over TLS" is the SDK source again against a second moto_server that answers HTTPS with a throwaway RSA-2048 certificate for 127.0.0.1 (test/support/tls.ts), its child told not to verify it (`NODE_TLS_REJECT_UNAUTHORIZED=0`), so it pays for loading `node:tls`, the root store and the handshake but not for checking a chain: a lower bound of what the first value costs through the SDK in production. The target is judged against the plain HTTP row, the setup the issue names'}. The extension and Agent rows go to the local servers of test/support (\`extension-server.ts\`, \`agent-server.ts\`), run in the bench's own process so that a child pays only its own work; their caches were primed before the first child, so no child's read reaches moto (asserted: one GetSecretValue each, the priming), and a cached answer takes ${ms(cachedAnswerMs)} (median, a \`fetch\` from this process). In a real Lambda sandbox the extension's cache is empty at a cold start, so its first answer also waits for Secrets Manager: this row measures our client, not the extension. The floor row is the least any client of the extension pays: one \`node:http\` GET with no secretcache at all (Node's own cost of loading \`node:http\` and of its first request is most of what separates the extension row from bare Node). Other work on the machine stretches the rows that use more CPU (the SDK's) most, so the "vs SDK source" ratio falls as the load rises: judge it on a quiet run (narrow min – max), or by the CPU column.`,
       `- Sizes: esbuild ${esbuildVersion} (\`bundle\`, \`platform: 'node'\`, \`format: 'esm'\`, \`minify\`, \`mainFields: ['module', 'main']\`), gzip by node:zlib at its default level. Entry points are bundled with every export kept, their dependencies (lru-cache, p-retry) bundled in, and the peers (\`${peers.join('`, `')}\`) external, so \`secretcache/rotation\` and \`secretcache/pg\` weigh without the SDK and pg they need. The app rows are what a bundler keeps of a small app; "with the SDK bundled in" is what a Lambda bundle that uses the default source ships.`,
       `- Machine: ${cpus[0]?.model ?? 'unknown'}, ${cpus.length} cores, load average ${loadAverage.map((l) => l.toFixed(2)).join(' / ')} at the start; other work may have been running, which the interleaving spreads over all rows alike.`,
     ].join('\n');
@@ -746,6 +789,7 @@ export async function coldstart(context: BenchContext): Promise<ScenarioResult> 
     await agent?.close();
     motoClient.destroy();
     await moto.stop();
+    await motoTls?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import {
@@ -46,8 +47,16 @@ const STARTUP_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 3_000;
 const STDERR_TAIL_BYTES = 4_096;
 
+/** A certificate for 127.0.0.1 and its key, as PEM files, for a moto_server that answers HTTPS. */
+export interface MotoTls {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** The PEM text clients trust (for a self-signed certificate, the certificate itself). */
+  readonly ca: string;
+}
+
 export interface MotoServer {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, or `https://` when started with `tls` */
   readonly endpoint: string;
   readonly port: number;
   readonly pid: number;
@@ -96,11 +105,36 @@ export function waitForExit(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts `moto_server -H 127.0.0.1 -p PORT` and waits until it answers HTTP. */
-export async function startMotoServer(): Promise<MotoServer> {
+/** One request to a moto_server over HTTPS, trusting `ca` only: its status once the body is read. */
+function httpsStatus(url: string, method: string, ca: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { method, ca, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * Starts `moto_server -H 127.0.0.1 -p PORT` and waits until it answers HTTP; with `tls`, it answers HTTPS with
+ * that certificate, and its clients trust it.
+ */
+export async function startMotoServer(options: { readonly tls?: MotoTls } = {}): Promise<MotoServer> {
+  const { tls } = options;
   const port = await findFreePort();
-  const endpoint = `http://${HOST}:${port}`;
-  const child = spawn('moto_server', ['-H', HOST, '-p', String(port)], {
+  const endpoint = `${tls === undefined ? 'http' : 'https'}://${HOST}:${port}`;
+  const tlsArgs = tls === undefined ? [] : ['-c', tls.certFile, '-k', tls.keyFile];
+  const status = async (path: string, method: string): Promise<number> => {
+    if (tls !== undefined) return httpsStatus(`${endpoint}${path}`, method, tls.ca, 1_000);
+    const res = await fetch(`${endpoint}${path}`, { method, signal: AbortSignal.timeout(1_000) });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  const child = spawn('moto_server', ['-H', HOST, '-p', String(port), ...tlsArgs], {
     detached: false,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -169,10 +203,9 @@ export async function startMotoServer(): Promise<MotoServer> {
       throw describeFailure(`exited before answering (code ${child.exitCode}, signal ${child.signalCode})`);
     }
     try {
-      const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1_000) });
-      await res.arrayBuffer();
-      if (res.status < 500) break;
-      lastError = new Error(`HTTP ${res.status}`);
+      const answered = await status('/moto-api/', 'GET');
+      if (answered < 500) break;
+      lastError = new Error(`HTTP ${answered}`);
     } catch (err) {
       lastError = err;
     }
@@ -194,13 +227,13 @@ export async function startMotoServer(): Promise<MotoServer> {
         endpoint,
         region: 'us-east-1',
         credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+        ...(tls === undefined ? {} : { requestHandler: { httpsAgent: new HttpsAgent({ ca: tls.ca }) } }),
         ...overrides,
       });
     },
     async reset(): Promise<void> {
-      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-      await res.arrayBuffer();
-      if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
+      const answered = await status('/moto-api/reset', 'POST');
+      if (answered < 200 || answered >= 300) throw new Error(`moto reset failed: HTTP ${answered}`);
     },
   };
 }
