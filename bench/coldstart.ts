@@ -197,6 +197,11 @@ if (typeof value !== 'string') throw new Error('not a string: ' + typeof value);
 report({ importedAtMs, length: value.length });
 process.exit(0);
 `;
+  // The SDK source's child, run against moto_server over HTTP and (with another endpoint) over HTTPS.
+  const sdkScript = `${ESM_HEAD}import { SecretCache } from ${q(urls.index)};
+${ESM_REPORT}const importedAtMs = process.uptime() * 1000;
+const value = await new SecretCache().getSecretString(${q(SECRET_ID)});
+${value('')}`;
   return [
     {
       key: 'bare-esm',
@@ -275,10 +280,7 @@ report({ importMs });
       label: '`new SecretCache().getSecretString(id)`: the SDK source, moto_server',
       kind: 'value',
       file: 'value-sdk.mjs',
-      script: `${ESM_HEAD}import { SecretCache } from ${q(urls.index)};
-${ESM_REPORT}const importedAtMs = process.uptime() * 1000;
-const value = await new SecretCache().getSecretString(${q(SECRET_ID)});
-${value('')}`,
+      script: sdkScript,
       sdk: true,
     },
     ...(tlsEndpoint === undefined
@@ -289,10 +291,7 @@ ${value('')}`,
             label: 'the same over TLS: moto_server answering HTTPS, as AWS does',
             kind: 'value' as const,
             file: 'value-sdk.mjs',
-            script: `${ESM_HEAD}import { SecretCache } from ${q(urls.index)};
-${ESM_REPORT}const importedAtMs = process.uptime() * 1000;
-const value = await new SecretCache().getSecretString(${q(SECRET_ID)});
-${value('')}`,
+            script: sdkScript,
             sdk: true,
             // Certificate checks off: the child does less than one that verifies AWS's chain, so this row is a
             // lower bound. (NODE_EXTRA_CA_CERTS would add the loading of a CA file at every start instead.)
