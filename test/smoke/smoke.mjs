@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const dist = new URL('../../dist/', import.meta.url);
+const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
 // The core entry first and alone: which files did require('secretcache') load?
 const cjs = require('secretcache');
@@ -115,11 +116,10 @@ assert.deepEqual(
 // file and is only a devDependency: a module outside the core that imported it would fail where users run it.
 {
   const { builtinModules } = await import('node:module');
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
   const allowed = new Set([
-    pkg.name,
-    ...Object.keys(pkg.dependencies ?? {}),
-    ...Object.keys(pkg.peerDependencies ?? {}),
+    packageJson.name,
+    ...Object.keys(packageJson.dependencies ?? {}),
+    ...Object.keys(packageJson.peerDependencies ?? {}),
   ]);
   for (const file of readdirSync(dist).filter((name) => /\.c?js$/.test(name))) {
     const code = readFileSync(new URL(file, dist), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
@@ -350,7 +350,6 @@ execFileSync(process.execPath, ['--no-experimental-require-module', '-e', child]
 
 // The command, as npm links it: executable, a shebang, and the child's exit code passed on (no reference in
 // the environment, so no AWS call).
-const packageJson = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 const bin = new URL(packageJson.bin.secretcache, new URL('../../', import.meta.url));
 assert.ok(statSync(bin).mode & 0o111, 'the bin is executable');
 assert.ok(readFileSync(bin, 'utf8').startsWith('#!/usr/bin/env node\n'), 'the bin starts with a shebang');
