@@ -105,6 +105,31 @@ export function waitForExit(child: ChildProcess): Promise<void> {
   });
 }
 
+/** What a harness keeps of a server it spawned: the tail of its stderr, a spawn error, its exit. */
+export interface WatchedChild {
+  /** The last 4 KB of stderr, for error messages. */
+  stderrTail(): string;
+  /** The error the spawn itself failed with (no such executable, say), if any. */
+  spawnError(): Error | undefined;
+  /** Resolves once the process has exited, or could not be spawned. */
+  readonly exited: Promise<void>;
+}
+
+/** Watches a spawned server: keeps the tail of its stderr, drains its stdout so the pipe never fills. */
+export function watchChild(child: ChildProcess): WatchedChild {
+  let stderrTail = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
+  });
+  child.stdout?.resume();
+  let spawnError: Error | undefined;
+  child.once('error', (error) => {
+    spawnError = error;
+  });
+  return { stderrTail: () => stderrTail, spawnError: () => spawnError, exited: waitForExit(child) };
+}
+
 /** One request to a moto_server over HTTPS, trusting `ca` only: its status once the body is read. */
 function httpsStatus(url: string, method: string, ca: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -139,19 +164,8 @@ export async function startMotoServer(options: { readonly tls?: MotoTls } = {}):
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 
-  // Keep only the tail of stderr, for error messages. Drain stdout so the pipe never fills.
-  let stderrTail = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
-  });
-  child.stdout?.resume();
-
-  let spawnError: Error | undefined;
-  child.once('error', (err) => {
-    spawnError = err;
-  });
-  const exited = waitForExit(child);
+  const watched = watchChild(child);
+  const { exited } = watched;
 
   const pid = child.pid;
 
@@ -184,13 +198,16 @@ export async function startMotoServer(options: { readonly tls?: MotoTls } = {}):
   const describeFailure = (why: string): Error =>
     new Error(
       `moto_server on ${endpoint} ${why}` +
-        (stderrTail ? `\n--- moto_server stderr (tail) ---\n${stderrTail}` : ' (no stderr output)'),
+        (watched.stderrTail()
+          ? `\n--- moto_server stderr (tail) ---\n${watched.stderrTail()}`
+          : ' (no stderr output)'),
     );
 
   // Poll until it answers HTTP, the process dies, or we time out.
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   let lastError: unknown;
   for (;;) {
+    const spawnError = watched.spawnError();
     if (pid === undefined || spawnError) {
       await stop();
       const reason = spawnError?.message ?? `exit code ${child.exitCode}`;

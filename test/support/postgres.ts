@@ -19,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import pg from 'pg';
-import { delay, findFreePort, hasExited, waitForExit } from './moto.js';
+import { delay, findFreePort, hasExited, watchChild } from './moto.js';
 
 const HOST = '127.0.0.1';
 const STOP_GRACE_MS = 5_000;
@@ -278,17 +278,8 @@ async function startServer(plan: ServerPlan): Promise<PostgresServer> {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(plan.account ?? {}),
   });
-  let stderrTail = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_BYTES);
-  });
-  child.stdout?.resume();
-  let spawnError: Error | undefined;
-  child.once('error', (error) => {
-    spawnError = error;
-  });
-  const exited = waitForExit(child);
+  const watched = watchChild(child);
+  const { exited } = watched;
   const entry = { child, dir };
   running.add(entry);
   installExitHook();
@@ -313,20 +304,24 @@ async function startServer(plan: ServerPlan): Promise<PostgresServer> {
     ...(user === undefined ? { password: superuser.password } : password === undefined ? {} : { password }),
   });
 
-  const failure = (why: string): Error =>
-    new Error(
+  const failure = (why: string): Error => {
+    const stderrTail = watched.stderrTail();
+    return new Error(
       `PostgreSQL on ${HOST}:${port} ${why}` +
         (stderrTail === '' ? ' (no stderr output)' : `\n--- postgres stderr (tail) ---\n${stderrTail}`),
     );
+  };
 
   let lastError: unknown;
   for (;;) {
+    const spawnError = watched.spawnError();
     if (child.pid === undefined || spawnError !== undefined) {
       await kill();
       throw failure(`could not be spawned: ${spawnError?.message ?? 'no pid'}`);
     }
     if (hasExited(child)) {
       await kill();
+      const stderrTail = watched.stderrTail();
       if (/could not bind|Address already in use/i.test(stderrTail)) throw new PortTakenError(stderrTail);
       throw failure(
         `exited before accepting connections (code ${child.exitCode}, signal ${child.signalCode})`,
